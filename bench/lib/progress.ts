@@ -1,0 +1,47 @@
+/** Progress of a long run: a live line on a terminal, a line per quarter otherwise (CI logs). */
+
+export interface Progress {
+  add(n: number): void
+  done(): void
+}
+
+export function progress(label: string, total: number): Progress {
+  const tty = process.stderr.isTTY
+  const start = performance.now()
+  let count = 0
+  let shown = -1
+  let last = 0
+  const rate = (): string =>
+    `${Math.round(count / ((performance.now() - start) / 1000)).toLocaleString('en-US')} rec/s`
+  const show = (): void => {
+    const pct = Math.min(100, Math.floor((count / total) * 100))
+    if (tty) {
+      const now = performance.now()
+      if (now - last < 200 && count < total) return
+      last = now
+      process.stderr.write(
+        `\r  ${label}: ${pct}% ${count.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${rate()}   `,
+      )
+    } else if (Math.floor(pct / 25) > shown) {
+      shown = Math.floor(pct / 25)
+      process.stderr.write(`  ${label}: ${pct}% ${rate()}\n`)
+    }
+  }
+  return {
+    add(n) {
+      count += n
+      show()
+    },
+    done() {
+      count = Math.max(count, total)
+      if (tty)
+        process.stderr.write(
+          `\r  ${label}: 100% in ${((performance.now() - start) / 1000).toFixed(2)} s, ${rate()}        \n`,
+        )
+      else
+        process.stderr.write(
+          `  ${label}: done in ${((performance.now() - start) / 1000).toFixed(2)} s, ${rate()}\n`,
+        )
+    },
+  }
+}

@@ -1,0 +1,52 @@
+// ESLint: typed rules for async safety (no floating promises in processing loops) and layer hygiene.
+import tseslint from 'typescript-eslint'
+import importX from 'eslint-plugin-import-x'
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'bin/**', 'eslint.config.js'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    // Layering: the user-facing layers never reach the Kafka client directly (DESIGN.md).
+    files: ['src/streams/**', 'src/runtime/**', 'src/state/**', 'src/windows/**', 'src/cli/**', 'src/web/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/transport/kafka/**', '**/transport/memory/**', '@platformatic/kafka'],
+              message: 'Use the transport interfaces (src/transport/index.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      // node:test's test() and describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
+      ],
+    },
+  },
+)

@@ -1,0 +1,83 @@
+/** Admin operations on consumer groups: listing, describing (members and assignments), committed offsets. */
+import type { Admin as PltAdmin } from '@platformatic/kafka'
+import { TributaryError } from '../../errors.js'
+import type { GroupDescription, GroupListing, TopicPartition, TopicPartitionOffset } from '../types.js'
+import type { Link } from './link.js'
+
+/** Kafka's group state names; platformatic upper-cases what the broker sends. */
+const GROUP_STATES: Record<string, string> = {
+  EMPTY: 'Empty',
+  STABLE: 'Stable',
+  PREPARINGREBALANCE: 'PreparingRebalance',
+  COMPLETINGREBALANCE: 'CompletingRebalance',
+  DEAD: 'Dead',
+  ASSIGNING: 'Assigning',
+  RECONCILING: 'Reconciling',
+}
+
+function groupState(state: string): string {
+  return GROUP_STATES[state.replaceAll('_', '').toUpperCase()] ?? state
+}
+
+const byTopicPartition = (a: TopicPartition, b: TopicPartition): number =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
+
+/** Consumer groups of both protocols (classic, and KIP-848 consumer groups made by other clients). */
+export async function listGroups(client: PltAdmin, link: Link): Promise<GroupListing[]> {
+  const groups = await link.run('list groups', () => client.listGroups({ types: ['classic', 'consumer'] }))
+  return [...groups.values()]
+    .map((g) => ({ groupId: g.id, state: groupState(g.state) }))
+    .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+}
+
+export async function describeGroup(
+  client: PltAdmin,
+  link: Link,
+  groupId: string,
+): Promise<GroupDescription> {
+  const groups = await link.run(
+    `describe group "${groupId}"`,
+    () => client.describeGroups({ groups: [groupId] }),
+    {
+      group: groupId,
+    },
+  )
+  const group = groups.get(groupId)
+  const state = group ? groupState(group.state) : 'Dead'
+  // DescribeGroups answers a group it never heard of as Dead with no member.
+  if (!group || (state === 'Dead' && group.members.size === 0)) {
+    throw new TributaryError('UNKNOWN_GROUP', `Could not describe group "${groupId}": it does not exist`)
+  }
+  const members = [...group.members.values()].map((m) => ({
+    memberId: m.id,
+    clientId: m.clientId,
+    host: m.clientHost,
+    assignment: [...(m.assignments?.values() ?? [])]
+      .flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
+      .sort(byTopicPartition),
+  }))
+  return { groupId, state, members }
+}
+
+/** Read stable: offsets of a transaction that is still committing are waited for. */
+export async function listGroupOffsets(
+  client: PltAdmin,
+  link: Link,
+  groupId: string,
+): Promise<TopicPartitionOffset[]> {
+  const groups = await link.run(
+    `list offsets of group "${groupId}"`,
+    () => client.listConsumerGroupOffsets({ groups: [groupId], requireStable: true }),
+    { group: groupId },
+  )
+  const offsets: TopicPartitionOffset[] = []
+  for (const group of groups) {
+    for (const topic of group.topics) {
+      for (const p of topic.partitions) {
+        if (p.committedOffset >= 0n)
+          offsets.push({ topic: topic.name, partition: p.partitionIndex, offset: Number(p.committedOffset) })
+      }
+    }
+  }
+  return offsets.sort(byTopicPartition)
+}

@@ -1,0 +1,228 @@
+/** The Producer interface on platformatic's Producer: partitions chosen here, requests shaped by SendQueue. */
+import { ProduceAcks, Producer as PltProducer, type MessageToProduce } from '@platformatic/kafka'
+import { TributaryError } from '../../errors.js'
+import { partitionForKey } from '../partitioner.js'
+import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.js'
+import { Link } from './link.js'
+import {
+  baseOptions,
+  resolveProducerOptions,
+  UNREACHABLE_AFTER_MS,
+  type ResolvedConnection,
+  type ResolvedProducerOptions,
+} from './options.js'
+import { estimateSize, toMessage } from './records.js'
+import { SendQueue, TIMESTAMP_WINDOW_MS, type Prepared, type Run, type Sender } from './send-queue.js'
+import { KafkaTransaction, type TransactionHost } from './transaction.js'
+
+const ACKS = { 0: ProduceAcks.NO_RESPONSE, 1: ProduceAcks.LEADER, all: ProduceAcks.ALL } as const
+
+export class KafkaProducer implements Producer, TransactionHost {
+  readonly #client: PltProducer
+  readonly link: Link
+  readonly #options: ResolvedProducerOptions
+  readonly #queue: SendQueue
+  readonly #plain: Sender
+  readonly #roundRobin = new Map<string, number>()
+  readonly #onClose: () => void
+  #transaction: KafkaTransaction | undefined
+  #beginning = false
+  #fenced: TributaryError | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(connection: ResolvedConnection, options: ProducerOptions, onClose: () => void) {
+    this.#options = resolveProducerOptions(options)
+    const { clientId, acks, compression, idempotent, transactionalId } = this.#options
+    this.#client = new PltProducer({
+      ...baseOptions(connection, clientId),
+      acks: ACKS[acks],
+      compression,
+      idempotent,
+      ...(transactionalId === undefined ? {} : { transactionalId }),
+      // InitProducerId asks for a new epoch with -1/-1. Platformatic's default 0/0 is read by the
+      // broker as "bump producer 0, epoch 0", which fails with PRODUCER_FENCED once the
+      // transactional id exists: a restarted producer could then never begin a transaction.
+      producerId: -1n,
+      producerEpoch: -1,
+    })
+    this.link = new Link(connection)
+    this.#queue = new SendQueue((records) => this.#prepare(records), idempotent ? 1 : 5)
+    // Platformatic's send ignores the client's acks (it defaults each call to 1, or 'all' when idempotent).
+    const sendAcks = ACKS[acks]
+    this.#plain = (messages) =>
+      this.link.run('send records', () => this.#client.send({ messages, acks: sendAcks }))
+    this.#onClose = onClose
+  }
+
+  get fenced(): TributaryError | undefined {
+    return this.#fenced
+  }
+
+  async send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    this.#checkUsable('send records')
+    if (this.#options.transactionalId !== undefined) {
+      // As in Kafka: a transactional producer's sends belong to its open transaction.
+      if (this.#transaction) return this.#transaction.send(records)
+      throw new TributaryError(
+        'TRANSACTION',
+        'A transactional producer sends inside a transaction: call beginTransaction() first',
+      )
+    }
+    return this.enqueue(records, this.#plain)
+  }
+
+  /** Queues records for `sender` (a plain send, or a transaction's); notes fencing. */
+  enqueue(records: ProducerRecord[], sender: Sender): Promise<RecordMetadata[]> {
+    return this.#queue.push(records, sender).catch((error: unknown) => {
+      if (error instanceof TributaryError && error.code === 'FENCED') this.#fenced ??= error
+      throw error
+    })
+  }
+
+  async beginTransaction(): Promise<Transaction> {
+    this.#checkUsable('begin a transaction')
+    const transactionalId = this.#options.transactionalId
+    if (transactionalId === undefined)
+      throw new TributaryError('TRANSACTION', 'Transactions need a producer created with a transactionalId')
+    if (this.#transaction || this.#beginning)
+      throw new TributaryError('TRANSACTION', 'A transaction is already open on this producer')
+    this.#beginning = true
+    try {
+      // The first begin registers the transactional id (InitProducerId): that fences any older producer.
+      const transaction = await this.link.run(`begin a transaction as "${transactionalId}"`, () =>
+        this.#client.beginTransaction(),
+      )
+      this.#transaction = new KafkaTransaction(this, transaction)
+      return this.#transaction
+    } catch (error) {
+      if (error instanceof TributaryError && error.code === 'FENCED') this.#fenced ??= error
+      throw error
+    } finally {
+      this.#beginning = false
+    }
+  }
+
+  ended(transaction: KafkaTransaction, error?: TributaryError): void {
+    if (this.#transaction === transaction) this.#transaction = undefined
+    if (error?.code === 'FENCED') this.#fenced ??= error
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#onClose()
+    await this.#queue.drain()
+    // An open transaction would hold back read_committed consumers until it times out: abort it.
+    await this.#transaction?.abort().catch(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>(
+      (resolve) => (timer = setTimeout(() => resolve(false), UNREACHABLE_AFTER_MS)),
+    )
+    const closed = await Promise.race([
+      this.#client.close().then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ])
+    clearTimeout(timer)
+    if (!closed) await this.#client.connections.close().catch(() => undefined)
+  }
+
+  #checkUsable(what: string): void {
+    if (this.#closing) throw new TributaryError('CLOSED', `Cannot ${what}: the producer is closed`)
+    if (this.#fenced)
+      throw new TributaryError('FENCED', `Cannot ${what}: ${this.#fenced.message}`, { cause: this.#fenced })
+  }
+
+  /** Chooses every record's partition (murmur2 of the key, as Java does; round robin without key). */
+  async #prepare(records: ProducerRecord[]): Promise<Prepared> {
+    const counts = await this.#partitionCounts(records)
+    const messages = new Array<MessageToProduce>(records.length)
+    const now = Date.now()
+    const runs: Run[] = []
+    const first = records[0]?.timestamp ?? now
+    let run: Run = { end: records.length, min: first, max: first }
+    let bytes = 0
+    let topic: string | undefined
+    let count = 0
+    let next = 0
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      // A record without timestamp gets the request's time, close to `now`.
+      const timestamp = r.timestamp ?? now
+      if (timestamp < run.min || timestamp > run.max) {
+        const min = Math.min(run.min, timestamp)
+        const max = Math.max(run.max, timestamp)
+        if (max - min < TIMESTAMP_WINDOW_MS) {
+          run.min = min
+          run.max = max
+        } else {
+          run.end = i
+          runs.push(run)
+          run = { end: records.length, min: timestamp, max: timestamp }
+        }
+      }
+      if (r.topic !== topic) {
+        if (topic !== undefined) this.#roundRobin.set(topic, next)
+        topic = r.topic
+        count = counts.get(topic)!
+        next = this.#roundRobin.get(topic) ?? 0
+      }
+      let partition = r.partition
+      if (partition === undefined) partition = r.key ? partitionForKey(r.key, count) : next++ % count
+      messages[i] = toMessage(topic, partition, r.key, r.value, r.headers, r.timestamp)
+      bytes += estimateSize(r.key, r.value, r.headers)
+    }
+    if (topic !== undefined) this.#roundRobin.set(topic, next % Math.max(count, 1))
+    runs.push(run)
+    return { messages, bytes, runs }
+  }
+
+  /** Partition counts of the records' topics; UNKNOWN_TOPIC and INVALID_PARTITIONS are raised here. */
+  async #partitionCounts(records: ProducerRecord[]): Promise<Map<string, number>> {
+    const highest = new Map<string, number>()
+    for (let i = 0; i < records.length; i++) {
+      const { topic, partition } = records[i]!
+      const p = partition ?? -1
+      if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+        throw new TributaryError(
+          'INVALID_PARTITIONS',
+          `Partition ${partition} of topic "${topic}" is not a partition number`,
+          { topic, partition },
+        )
+      }
+      if (p > (highest.get(topic) ?? -2)) highest.set(topic, p)
+    }
+    const topics = [...highest.keys()]
+    const counts = async (forceUpdate: boolean): Promise<Map<string, number>> => {
+      const single = topics.length === 1 ? topics[0] : undefined
+      const metadata = await this.link.run(
+        'send records',
+        () => this.#client.metadata({ topics, forceUpdate }),
+        { topic: single },
+      )
+      return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]))
+    }
+    let result = await counts(false)
+    const beyond = (): string | undefined => topics.find((t) => highest.get(t)! >= result.get(t)!)
+    // Our cached metadata may predate a createPartitions: look again before refusing.
+    if (beyond() !== undefined) result = await counts(true)
+    const topic = beyond()
+    if (topic !== undefined) {
+      const partition = highest.get(topic)!
+      throw new TributaryError(
+        'INVALID_PARTITIONS',
+        `Topic "${topic}" has ${result.get(topic)} partitions; ${partition} is not one of them`,
+        {
+          topic,
+          partition,
+        },
+      )
+    }
+    return result
+  }
+}

@@ -1,0 +1,190 @@
+/** The embedded broker's admin client: topics, configs, offsets and groups, with Kafka's errors. */
+/* eslint-disable @typescript-eslint/require-await -- async like a network client: throws become rejections */
+import { TributaryError } from '../../errors.js'
+import type {
+  Admin,
+  ConfigEntry,
+  GroupDescription,
+  GroupListing,
+  NewTopic,
+  OffsetSpec,
+  TopicDescription,
+  TopicPartitionOffset,
+} from '../types.js'
+import type { MemoryBroker } from './broker.js'
+import { maintain } from './cleaner.js'
+import { CONFIG_NAMES, TOPIC_CONFIGS } from './topic-configs.js'
+import { closedError, compareTp, sortedTps } from './util.js'
+
+/** The single node's id: every partition's leader, only replica and only in-sync replica. */
+const NODE_ID = 0
+
+export class MemoryAdmin implements Admin {
+  private closed = false
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** Like Kafka, each topic succeeds or fails on its own; the first failure is thrown after the rest were created. */
+  async createTopics(topics: NewTopic[]): Promise<void> {
+    this.check()
+    const names = topics.map((t) => t.topic)
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i)
+    if (duplicate !== undefined) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Topic ${duplicate} appears more than once in one createTopics call`,
+        {
+          topic: duplicate,
+        },
+      )
+    }
+    this.eachTopic(topics, (spec) => this.broker.createTopic(spec))
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    this.check()
+    this.eachTopic(topics, (name) => this.broker.deleteTopic(name))
+  }
+
+  async listTopics(_options?: { includeInternal?: boolean }): Promise<string[]> {
+    this.check()
+    // No internal topics: offsets and transaction state live in the broker object, not in topics.
+    return [...this.broker.topics.keys()].sort()
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicDescription[]> {
+    this.check()
+    return topics.map((name) => ({
+      topic: name,
+      partitions: this.broker.topic(name).logs.map((_, partition) => ({
+        partition,
+        leader: NODE_ID,
+        replicas: [NODE_ID],
+        isr: [NODE_ID],
+      })),
+    }))
+  }
+
+  async describeConfigs(topic: string): Promise<ConfigEntry[]> {
+    this.check()
+    const { configs } = this.broker.topic(topic)
+    return CONFIG_NAMES.map((name) => ({
+      name,
+      value: configs.get(name) ?? TOPIC_CONFIGS[name]!.default,
+      isDefault: !configs.has(name),
+      readOnly: false,
+      sensitive: false,
+    }))
+  }
+
+  /** Removing a config that was never set is a no-op, as on a real broker. */
+  async alterConfigs(
+    topic: string,
+    changes: { set?: Record<string, string>; remove?: string[] },
+  ): Promise<void> {
+    this.check()
+    this.broker.alterConfigs(topic, changes.set ?? {}, changes.remove ?? [])
+  }
+
+  async createPartitions(topic: string, totalCount: number): Promise<void> {
+    this.check()
+    this.broker.createPartitions(topic, totalCount)
+  }
+
+  /** 'latest' is the log end offset (markers included), as Kafka's read_uncommitted ListOffsets gives it. */
+  async listOffsets(topic: string, spec: OffsetSpec): Promise<TopicPartitionOffset[]> {
+    this.check()
+    const now = Date.now()
+    return this.broker.topic(topic).logs.map((log) => {
+      maintain(log, now)
+      let offset: number
+      if (spec === 'earliest') offset = log.startOffset
+      else if (spec === 'latest') offset = log.endOffset
+      else if (typeof spec === 'object' && spec !== null && typeof spec.timestamp === 'number')
+        offset = log.offsetForTimestamp(spec.timestamp)
+      else
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Invalid offset spec ${JSON.stringify(spec)} for topic ${topic}`,
+          { topic },
+        )
+      return { topic, partition: log.partition, offset }
+    })
+  }
+
+  async listGroups(): Promise<GroupListing[]> {
+    this.check()
+    return [...this.broker.groups.values()]
+      .map((group) => {
+        group.expire()
+        return { groupId: group.id, state: group.state }
+      })
+      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+  }
+
+  /** Kafka describes an unknown group as Dead with no members; like kafka://, that is UNKNOWN_GROUP here. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    this.check()
+    const group = this.broker.groups.get(groupId)
+    if (!group)
+      throw new TributaryError('UNKNOWN_GROUP', `Could not describe group "${groupId}": it does not exist`)
+    group.expire()
+    return {
+      groupId,
+      state: group.state,
+      members: [...group.members.values()].map((member) => ({
+        memberId: member.id,
+        clientId: member.clientId,
+        host: '/127.0.0.1',
+        assignment: sortedTps(member.target.values()),
+      })),
+    }
+  }
+
+  async listGroupOffsets(groupId: string): Promise<TopicPartitionOffset[]> {
+    this.check()
+    const group = this.broker.groups.get(groupId)
+    return group ? [...group.offsets.values()].map((o) => ({ ...o })).sort(compareTp) : []
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.check()
+    const group = this.broker.groups.get(groupId)
+    if (!group) throw new TributaryError('UNKNOWN_GROUP', `Group ${groupId} does not exist`)
+    group.expire()
+    if (group.members.size > 0) {
+      throw new TributaryError(
+        'KAFKA',
+        `Cannot delete group ${groupId}: it has ${group.members.size} active member(s) (Kafka's NON_EMPTY_GROUP)`,
+      )
+    }
+    group.stop()
+    this.broker.groups.delete(groupId)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.onClose()
+  }
+
+  private check(): void {
+    if (this.closed) throw closedError('admin client')
+    this.broker.check()
+  }
+
+  private eachTopic<T>(items: readonly T[], action: (item: T) => void): void {
+    let first: unknown
+    for (const item of items) {
+      try {
+        action(item)
+      } catch (error) {
+        first ??= error
+      }
+    }
+    if (first !== undefined) throw first as Error
+  }
+}

@@ -1,0 +1,34 @@
+/** Small helpers shared by the transport tests. */
+import type { ConsumedRecord, Consumer, TopicPartition } from '../../src/transport/types.js'
+
+/** Polls until `done(all records so far)` holds; fails after `timeoutMs` with what arrived. */
+export async function pollUntil(
+  consumer: Consumer,
+  done: (records: ConsumedRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<ConsumedRecord[]> {
+  const records: ConsumedRecord[] = []
+  const deadline = Date.now() + timeoutMs
+  while (!done(records)) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms with ${records.length} records: ${describe(records)}`)
+    }
+    records.push(...(await consumer.poll({ timeoutMs: 200 })))
+  }
+  return records
+}
+
+function describe(records: ConsumedRecord[]): string {
+  return records
+    .slice(0, 20)
+    .map((r) => `${tpKey(r)}@${r.offset}`)
+    .join(' ')
+}
+
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}[${tp.partition}]`
+}
+
+export function rangeOf(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}
