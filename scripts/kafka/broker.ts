@@ -123,6 +123,7 @@ function writeConfig(port: number): string {
 function formatStorage(lib: string, config: string): void {
   const data = join(kafkaHome(), 'data')
   if (existsSync(join(data, 'meta.properties'))) return
+  // A base64url id may start with '-', so it is passed as --cluster-id=<id>, never as its own argument.
   const clusterId = randomBytes(16).toString('base64url')
   const scram = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
     '--add-scram',
@@ -130,7 +131,12 @@ function formatStorage(lib: string, config: string): void {
   ])
   const result = spawnSync(
     'java',
-    java(lib, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', config, ...scram], logProps()),
+    java(
+      lib,
+      'kafka.tools.StorageTool',
+      ['format', `--cluster-id=${clusterId}`, '-c', config, ...scram],
+      logProps(),
+    ),
     { encoding: 'utf8' },
   )
   if (result.status !== 0)

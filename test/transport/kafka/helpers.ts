@@ -2,16 +2,21 @@
 import { randomUUID } from 'node:crypto'
 import { TributaryError } from '../../../src/errors.js'
 import { openTransport } from '../../../src/transport/index.js'
+import { parseTransportUrl } from '../../../src/transport/url.js'
+import { testBroker, testSaslBroker } from '../../helpers/broker.js'
 import type { ConsumedRecord, Consumer, Transport } from '../../../src/transport/types.js'
 
-export const BROKER = process.env.TRIBUTARY_TEST_BROKER ?? 'kafka://127.0.0.1:19092'
+export const BROKER = testBroker()
 
-/** host:port of the SASL_PLAINTEXT listener (SCRAM-SHA-256/512 and PLAIN), or undefined when not known. */
-export const SASL_ADDRESS: string | undefined =
-  process.env.TRIBUTARY_TEST_SASL_ADDRESS ??
-  (process.env.TRIBUTARY_TEST_BROKER ? undefined : '127.0.0.1:19093')
-export const SASL_USER = process.env.TRIBUTARY_TEST_SASL_USER ?? 'tributary'
-export const SASL_PASSWORD = process.env.TRIBUTARY_TEST_SASL_PASSWORD ?? 'tributary-secret'
+// The SASL_PLAINTEXT listener (SCRAM-SHA-256/512 and PLAIN) from TRIBUTARY_TEST_SASL_BROKER, a URL
+// with valid credentials (scripts/test.ts sets it for the project's broker), or undefined when unknown.
+const sasl = testSaslBroker()
+const parsedSasl = sasl === undefined ? undefined : parseTransportUrl(sasl)
+const saslOptions = parsedSasl?.scheme === 'kafka' ? parsedSasl : undefined
+/** host:port of the SASL listener. */
+export const SASL_ADDRESS: string | undefined = saslOptions?.brokers[0]
+export const SASL_USER = saslOptions?.options.sasl?.username ?? 'tributary'
+export const SASL_PASSWORD = saslOptions?.options.sasl?.password ?? 'tributary-secret'
 
 export function open(): Transport {
   return openTransport(BROKER)

@@ -14,7 +14,7 @@ function url(mechanism: SaslMechanism, password: string): string {
 
 describe(
   'kafka:// over SASL',
-  { skip: SASL_ADDRESS === undefined && 'no SASL listener given (TRIBUTARY_TEST_SASL_ADDRESS)' },
+  { skip: SASL_ADDRESS === undefined && 'no SASL listener given (TRIBUTARY_TEST_SASL_BROKER)' },
   () => {
     for (const mechanism of MECHANISMS) {
       test(`the right ${mechanism} credentials produce, consume in a group and commit`, async () => {
