@@ -4,7 +4,7 @@ import { TributaryError } from '../../../src/errors.js'
 import { openTransport } from '../../../src/transport/index.js'
 import { parseTransportUrl } from '../../../src/transport/url.js'
 import { testBroker, testSaslBroker } from '../../helpers/broker.js'
-import type { ConsumedRecord, Consumer, Transport } from '../../../src/transport/types.js'
+import type { Transport } from '../../../src/transport/types.js'
 
 export const BROKER = testBroker()
 
@@ -36,19 +36,7 @@ export async function createTopic(
   return topic
 }
 
-export async function pollUntil(
-  consumer: Consumer,
-  done: (all: ConsumedRecord[]) => boolean,
-  timeoutMs = 20_000,
-): Promise<ConsumedRecord[]> {
-  const all: ConsumedRecord[] = []
-  const deadline = Date.now() + timeoutMs
-  while (!done(all)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms with ${all.length} records`)
-    all.push(...(await consumer.poll({ timeoutMs: 200 })))
-  }
-  return all
-}
+export { pollUntil } from '../helpers.js'
 
 /** Asserts a TributaryError with this code whose message matches every pattern. */
 export async function rejectsWith(
