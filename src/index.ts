@@ -8,3 +8,20 @@ export type { ErrorCode, ErrorDetails } from './errors.js'
 export { openTransport } from './transport/index.js'
 export { murmur2, partitionForKey } from './transport/partitioner.js'
 export type * from './transport/types.js'
+
+// Codecs
+export { raw, string, json, nullable, codec } from './serde/codecs.js'
+export type { Codec, Schema } from './serde/types.js'
+
+// Streams: apps, topics, agents
+export { App } from './streams/app.js'
+export type { AppSettings } from './streams/settings.js'
+export { Topic } from './streams/topic.js'
+export type { TopicOptions } from './streams/topic.js'
+export { Stream } from './streams/stream.js'
+export type { GroupByOptions } from './streams/stream.js'
+export { Agent } from './streams/agent.js'
+export type { AgentBody, AgentOptions, Sink } from './streams/agent.js'
+export { AgentStream } from './streams/agent-stream.js'
+export type { ErrorPolicy, Event, OutgoingRecord } from './streams/types.js'
+export { DLQ_HEADERS, dlqTopic } from './runtime/dead-letter.js'

@@ -1,0 +1,238 @@
+/**
+ * A partition task: one processor on one assigned partition. It owns a bounded queue of fetched
+ * records, the offset tracker, and the agent body, which it restarts after a record that the `skip`
+ * or `dlq` policy took.
+ *
+ * Lifecycle: running -> (close) -> draining: the queue is cut, the body finishes the record in hand,
+ * outputs are awaited -> closed. `fail` ends the task with a ProcessingError; the worker then stops.
+ */
+import { TributaryError, coordinates } from '../errors.js'
+import type { ConsumedRecord, ProducerRecord, RecordMetadata } from '../transport/types.js'
+import { runInTask, type TaskContext } from './context.js'
+import { AgentStream } from '../streams/agent-stream.js'
+import { applyOps } from './operators.js'
+import { OffsetTracker, type TrackedEntry } from './tracker.js'
+import type { AnyEvent, ProcessorSpec } from './types.js'
+
+export interface TaskHost {
+  /** Sends records to Kafka (the worker's producer). */
+  produce(records: ProducerRecord[]): Promise<RecordMetadata[]>
+  /** Sends a record that could not be processed to the dead-letter topic. */
+  deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown>
+  log(level: 'info' | 'warn' | 'error', message: string): void
+  /** Called on every record done, for commit-by-count and stats. */
+  onProgress(task: PartitionTask, event: 'in' | 'out' | 'error'): void
+  /** The task hit the `fail` policy, or an output could not be delivered. */
+  onFailure(task: PartitionTask, error: Error): void
+}
+
+export class PartitionTask {
+  readonly spec: ProcessorSpec
+  readonly topic: string
+  readonly partition: number
+  readonly tracker = new OffsetTracker()
+  readonly #host: TaskHost
+  readonly #queue: ConsumedRecord[] = []
+  #wake: (() => void) | undefined
+  #closing = false
+  #failed: Error | undefined
+  /** Entries handed to the body since it last asked for a record: the records in process. */
+  #current: TrackedEntry[] = []
+  #done: Promise<void> | undefined
+  readonly #outputs = new Set<Promise<unknown>>()
+
+  constructor(spec: ProcessorSpec, partition: number, host: TaskHost) {
+    this.spec = spec
+    this.topic = spec.topic
+    this.partition = partition
+    this.#host = host
+  }
+
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  get failure(): Error | undefined {
+    return this.#failed
+  }
+
+  push(record: ConsumedRecord): void {
+    if (this.#closing) return
+    this.#queue.push(record)
+    this.#wake?.()
+  }
+
+  start(): void {
+    this.#done ??= this.#loop()
+  }
+
+  /** Stops taking records, lets the body finish the one in hand, waits for outputs. */
+  async close(): Promise<void> {
+    this.#closing = true
+    this.#queue.length = 0
+    this.#wake?.()
+    await this.#done
+    while (this.#outputs.size > 0) await Promise.allSettled([...this.#outputs])
+  }
+
+  readonly #context: TaskContext = {
+    processor: '',
+    topic: '',
+    partition: 0,
+    send: (records) => this.#send(records),
+    currentRecord: () => this.#current.at(-1)?.record,
+  }
+
+  #send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    const held = this.#current.slice()
+    this.tracker.hold(held)
+    const sent = this.#host.produce(records).then(
+      (meta) => {
+        this.tracker.release(held)
+        for (let i = 0; i < records.length; i++) this.#host.onProgress(this, 'out')
+        return meta
+      },
+      (error: unknown) => {
+        // An output that cannot be delivered must not be committed past: the records stay held.
+        const failure = new TributaryError(
+          'KAFKA',
+          `${this.#where()}: an output could not be delivered: ${String(error)}`,
+          {
+            topic: this.topic,
+            partition: this.partition,
+            cause: error,
+          },
+        )
+        this.#fail(failure)
+        throw failure
+      },
+    )
+    this.#outputs.add(sent)
+    void sent.finally(() => this.#outputs.delete(sent)).catch(() => undefined)
+    return sent
+  }
+
+  #where(): string {
+    return `agent "${this.spec.name}" on ${coordinates(this.topic, this.partition)}`
+  }
+
+  #fail(error: Error): void {
+    if (this.#failed) return
+    this.#failed = error
+    this.#closing = true
+    this.#queue.length = 0
+    this.#wake?.()
+    this.#host.onFailure(this, error)
+  }
+
+  /** Releases the processing hold of the records in process: the body asked for the next one. */
+  #advance(): void {
+    if (this.#current.length === 0) return
+    const done = this.#current
+    this.#current = []
+    this.tracker.release(done)
+    for (let i = 0; i < done.length; i++) this.#host.onProgress(this, 'in')
+  }
+
+  async #next(): Promise<ConsumedRecord | undefined> {
+    while (this.#queue.length === 0) {
+      if (this.#closing) return undefined
+      await new Promise<void>((resolve) => (this.#wake = resolve))
+      this.#wake = undefined
+    }
+    return this.#closing ? undefined : this.#queue.shift()
+  }
+
+  /** The records the body reads: decoded here, so a bad one meets the error policy before the body. */
+  async *#source(): AsyncGenerator<AnyEvent> {
+    for (;;) {
+      const record = await this.#next()
+      if (!record) return
+      let event: AnyEvent
+      try {
+        event = this.spec.decode(record)
+      } catch (error) {
+        const entry = this.tracker.hand(record)
+        await this.#reject([entry], error, 'could not be decoded')
+        continue
+      }
+      this.#current.push(this.tracker.hand(record))
+      yield event
+    }
+  }
+
+  /** The stream the body iterates: each request for a record means the ones before are processed. */
+  #stream(): AgentStream<AnyEvent> {
+    const inner = applyOps(this.#source(), this.spec.ops, this.#context, () => this.#dropLast())
+    return new AgentStream(inner, () => this.#advance())
+  }
+
+  /** An operator dropped the record just taken: it is done (it must not share the fate of others). */
+  #dropLast(): void {
+    const entry = this.#current.pop()
+    if (entry) {
+      this.tracker.release([entry])
+      this.#host.onProgress(this, 'in')
+    }
+  }
+
+  async #loop(): Promise<void> {
+    Object.assign(this.#context, { processor: this.spec.name, topic: this.topic, partition: this.partition })
+    while (!this.#closing) {
+      try {
+        await runInTask(this.#context, () => this.spec.run(this.#stream(), this.#context))
+        if (!this.#closing) this.#host.log('warn', `${this.#where()}: the agent returned; restarting it`)
+        this.#advance()
+      } catch (error) {
+        if (this.#failed) return
+        const bad = this.#current
+        this.#current = []
+        if (bad.length === 0) {
+          this.#fail(
+            new TributaryError('KAFKA', `${this.#where()} failed before taking a record: ${String(error)}`, {
+              cause: error,
+            }),
+          )
+          return
+        }
+        await this.#reject(bad, error, 'failed')
+      }
+    }
+  }
+
+  /** Applies the error policy to records that could not be decoded or processed. */
+  async #reject(entries: TrackedEntry[], error: unknown, what: string): Promise<void> {
+    const first = entries[0]!.record
+    const message = `${this.#where()}: record ${coordinates(first.topic, first.partition, first.offset)} ${what}: ${
+      error instanceof Error ? error.message : String(error)
+    }`
+    this.#host.onProgress(this, 'error')
+    if (this.spec.errors === 'fail') {
+      this.#fail(
+        new TributaryError('KAFKA', message, {
+          topic: first.topic,
+          partition: first.partition,
+          offset: first.offset,
+          cause: error,
+        }),
+      )
+      return
+    }
+    if (this.spec.errors === 'skip') {
+      this.#host.log('warn', `${message} (skipped)`)
+    } else {
+      this.#host.log('warn', `${message} (sent to the dead-letter topic)`)
+      this.tracker.hold(entries)
+      await Promise.all(entries.map((e) => this.#host.deadLetter(e.record, error, this.spec.name))).then(
+        () => this.tracker.release(entries),
+        (e: unknown) =>
+          this.#fail(
+            new TributaryError('KAFKA', `${message}; the dead-letter topic refused it: ${String(e)}`, {
+              cause: e,
+            }),
+          ),
+      )
+    }
+    this.tracker.release(entries)
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Offset tracking for one processor on one partition: which records are fully done, and so which
+ * offset may be committed (at-least-once).
+ *
+ * Invariant: `committable()` is the offset after the longest prefix of handed-out records that are
+ * done. A record is done when (1) the processor asked for the record after it (or the operators
+ * dropped it), and (2) every output sent while it was being processed was acknowledged. Holds count
+ * both: one for processing, one per pending output. Offsets need not be contiguous (transaction
+ * markers and compaction leave gaps), so the order of hand-out is kept, not arithmetic on offsets.
+ */
+
+import type { ConsumedRecord } from '../transport/types.js'
+
+export interface TrackedEntry {
+  readonly record: ConsumedRecord
+  holds: number
+}
+
+export class OffsetTracker {
+  #entries: TrackedEntry[] = []
+  /** Index of the first entry not yet removed (entries before it are done and dropped). */
+  #head = 0
+  /** The offset after the done prefix; undefined until a record is done (nothing to commit yet). */
+  #next: number | undefined
+
+  /** A record enters processing. Returns its entry, to release later. */
+  hand(record: ConsumedRecord): TrackedEntry {
+    const entry = { record, holds: 1 }
+    this.#entries.push(entry)
+    return entry
+  }
+
+  /** Adds a hold (an output in flight) to entries still being processed. */
+  hold(entries: readonly TrackedEntry[]): void {
+    for (const e of entries) e.holds++
+  }
+
+  /** Releases one hold of each entry; compacts the done prefix. */
+  release(entries: readonly TrackedEntry[]): void {
+    for (const e of entries) e.holds--
+    this.#compact()
+  }
+
+  #compact(): void {
+    const entries = this.#entries
+    let head = this.#head
+    while (head < entries.length && entries[head]!.holds <= 0) {
+      this.#next = entries[head]!.record.offset + 1
+      head++
+    }
+    if (head > 1024 && head * 2 > entries.length) {
+      this.#entries = entries.slice(head)
+      head = 0
+    }
+    this.#head = head
+  }
+
+  /** The offset to commit: every record before it is done. */
+  committable(): number | undefined {
+    return this.#next
+  }
+
+  /** Records handed out and not yet done. */
+  inFlight(): number {
+    return this.#entries.length - this.#head
+  }
+
+  /** The first record not yet done, if any: where a failed worker stops. */
+  firstPending(): number | undefined {
+    return this.#entries[this.#head]?.record.offset
+  }
+}

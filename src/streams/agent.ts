@@ -1,0 +1,49 @@
+/** Agents: user code that iterates a stream per partition task, and what it yields goes to sinks. */
+import { TributaryError } from '../errors.js'
+import type { AgentStream } from './agent-stream.js'
+import type { Stream } from './stream.js'
+import type { Topic } from './topic.js'
+import type { ErrorPolicy, Event, OutgoingRecord } from './types.js'
+
+/** Where an agent's yielded values go: a topic (keyed like the record being processed), another agent, or a function. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Sink = Topic<any, any> | Agent<any, any> | ((value: any) => unknown)
+
+export type AgentBody<K, V> = (
+  stream: AgentStream<Event<K, V>>,
+) => AsyncIterable<unknown> | Promise<unknown> | void
+
+export interface AgentOptions {
+  /** Where yielded values go. @default none */
+  sink?: Sink[]
+  /** For records that fail to decode or whose processing throws. @default the app's `errors` ('fail') */
+  errors?: ErrorPolicy
+}
+
+export class Agent<K, V> {
+  readonly name: string
+  readonly stream: Stream<K, V>
+  readonly body: AgentBody<K, V>
+  readonly options: AgentOptions
+
+  constructor(name: string, stream: Stream<K, V>, body: AgentBody<K, V>, options: AgentOptions = {}) {
+    if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+      throw new TributaryError('INVALID_ARGUMENT', `Agent name "${name}" is not valid: use a-z A-Z 0-9 . _ -`)
+    }
+    this.name = name
+    this.stream = stream
+    this.body = body
+    this.options = options
+  }
+
+  /** The topic the agent reads (where the chain starts). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get topic(): Topic<any, any> {
+    return this.stream.source
+  }
+
+  /** Sends a record to the agent's topic, from anywhere (inside another agent it is that agent's output). */
+  send(record: OutgoingRecord<K, V>): Promise<unknown> {
+    return (this.stream.source as Topic<K, V>).send(record)
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The App: an id (its consumer group and the prefix of its internal topics), a broker, and the
+ * topics and agents declared on it. `run()` starts a worker; start as many worker processes of
+ * the same app as you like, and the group spreads the partitions over them.
+ */
+import { TributaryError } from '../errors.js'
+import { currentTask } from '../runtime/context.js'
+import { dlqTopic } from '../runtime/dead-letter.js'
+import { Worker } from '../runtime/worker.js'
+import { raw } from '../serde/codecs.js'
+import { openTransport } from '../transport/index.js'
+import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
+import { Agent, type AgentBody, type AgentOptions } from './agent.js'
+import { compileAgent } from './compile.js'
+import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
+import { Stream } from './stream.js'
+import { Topic, type TopicOptions } from './topic.js'
+import type { ErrorPolicy } from './types.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export class App {
+  readonly settings: ResolvedSettings
+  readonly #topics = new Map<string, Topic<any, any>>()
+  readonly #agents = new Map<string, Agent<any, any>>()
+  #transport: Transport | undefined
+  #worker: Worker | undefined
+
+  constructor(settings: AppSettings) {
+    this.settings = resolveSettings(settings)
+  }
+
+  get id(): string {
+    return this.settings.id
+  }
+
+  /** Declares a topic with its codecs. Declaring the same name twice returns an error. */
+  topic<K, V>(name: string, options: TopicOptions<K, V>): Topic<K, V> {
+    if (this.#topics.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `Topic "${name}" is declared twice in app "${this.id}"`)
+    const topic = new Topic(name, options, () => ({ send: (records) => this.#send(records) }))
+    this.#topics.set(name, topic)
+    return topic
+  }
+
+  /** Declares an agent: `body` iterates the stream of each assigned partition. */
+  agent<K, V>(
+    name: string,
+    source: Topic<K, V> | Stream<K, V>,
+    body: AgentBody<K, V>,
+    options?: AgentOptions,
+  ): Agent<K, V> {
+    if (this.#agents.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}" is declared twice in app "${this.id}"`)
+    const stream = source instanceof Topic ? source.stream() : source
+    if (!this.#topics.has(stream.source.name) || this.#topics.get(stream.source.name) !== stream.source) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Agent "${name}" reads topic "${stream.source.name}", which was not declared with app.topic()`,
+      )
+    }
+    const agent = new Agent(name, stream, body, options)
+    this.#agents.set(name, agent)
+    return agent
+  }
+
+  get agents(): ReadonlyMap<string, Agent<any, any>> {
+    return this.#agents
+  }
+
+  get topics(): ReadonlyMap<string, Topic<any, any>> {
+    return this.#topics
+  }
+
+  /** Sends raw records: inside an agent they are its outputs (held for the commit), elsewhere plain sends. */
+  #send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    const task = currentTask()
+    if (task) return task.send(records)
+    if (!this.#worker)
+      return Promise.reject(
+        new TributaryError('CLOSED', `App "${this.id}" is not running: start it before sending`),
+      )
+    return this.#worker.send(records)
+  }
+
+  /** The processors and the topics the app needs (its own and the internal ones). */
+  compile(): { processors: ReturnType<typeof compileAgent>; topics: Topic<any, any>[] } {
+    const internal = new Map<string, Topic<any, any>>()
+    const policies = new Set<ErrorPolicy>()
+    const processors = [...this.#agents.values()].flatMap((agent) => {
+      policies.add(agent.options.errors ?? this.settings.errors)
+      return compileAgent(agent, {
+        appId: this.id,
+        errors: this.settings.errors,
+        repartitionTopic: (name, source, op) => {
+          const topicName = `${this.id}-${name}-repartition`
+          const existing = internal.get(topicName)
+          if (existing) return existing
+          const created = new Topic(topicName, {
+            key: op.key,
+            value: op.value,
+            partitions: op.partitions ?? source.options.partitions ?? this.settings.topicPartitions,
+            internal: true,
+          })
+          internal.set(topicName, created)
+          return created
+        },
+      })
+    })
+    if (policies.has('dlq'))
+      internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
+    return { processors, topics: [...this.#topics.values(), ...internal.values()] }
+  }
+
+  /** Starts a worker of this app; resolves once it has joined the group. */
+  async start(): Promise<Worker> {
+    if (this.#worker) throw new TributaryError('INVALID_ARGUMENT', `App "${this.id}" is already running`)
+    const { processors, topics } = this.compile()
+    const s = this.settings
+    this.#transport = openTransport(s.broker)
+    const defaults = { partitions: s.topicPartitions, replicationFactor: s.topicReplicationFactor }
+    const worker = new Worker({
+      appId: s.id,
+      transport: this.#transport,
+      processors,
+      topics: s.createTopics ? topics.map((t) => t.toNewTopic(defaults)) : [],
+      commitIntervalMs: s.commitIntervalMs,
+      commitEvery: s.commitEvery,
+      maxBufferedRecords: s.maxBufferedRecords,
+      sessionTimeoutMs: s.sessionTimeoutMs,
+      offsetReset: s.offsetReset,
+      workerId: s.workerId,
+      ...(s.log ? { log: s.log } : {}),
+    })
+    this.#worker = worker
+    try {
+      await worker.start()
+    } catch (error) {
+      await this.stop()
+      throw error
+    }
+    return worker
+  }
+
+  get worker(): Worker | undefined {
+    return this.#worker
+  }
+
+  /** Graceful stop: finish the records in hand, commit, leave the group, close connections. */
+  async stop(): Promise<void> {
+    const worker = this.#worker
+    try {
+      await worker?.stop()
+    } finally {
+      await this.#transport?.close()
+      this.#worker = undefined
+      this.#transport = undefined
+    }
+  }
+
+  /**
+   * Runs a worker until SIGTERM or SIGINT (graceful stop), or until it fails (the promise rejects
+   * with the error, e.g. a record under the `fail` policy, naming topic, partition and offset).
+   */
+  async run(): Promise<void> {
+    const worker = await this.start()
+    const stop = (): void => {
+      void this.stop()
+    }
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+    try {
+      await worker.done
+    } finally {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      await this.stop()
+    }
+  }
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

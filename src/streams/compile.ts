@@ -1,0 +1,162 @@
+/**
+ * Compiles agents into processors: the chain of each agent is cut at groupBy/through into segments;
+ * every segment but the last becomes a forwarder that sends to the next segment's topic, and the
+ * last one runs the agent body. The runtime only ever sees processors.
+ */
+import { TributaryError } from '../errors.js'
+import type { TaskContext } from '../runtime/context.js'
+import type { AnyEvent, ProcessorSpec } from '../runtime/types.js'
+import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
+import type { Agent, Sink } from './agent.js'
+import type { Op } from './stream.js'
+import { Topic } from './topic.js'
+import type { ErrorPolicy } from './types.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface CompileContext {
+  appId: string
+  errors: ErrorPolicy
+  /** Declares (or returns the already declared) internal topic of a groupBy. */
+  repartitionTopic(
+    name: string,
+    source: Topic<any, any>,
+    op: Extract<Op, { kind: 'groupBy' }>,
+  ): Topic<any, any>
+}
+
+function decoder(topic: Topic<any, any>): (record: ConsumedRecord) => AnyEvent {
+  return (record) => {
+    let key: unknown
+    try {
+      key = record.key === null ? null : topic.key.decode(record.key)
+    } catch (error) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `the key could not be decoded with codec ${topic.key.name}: ${String(error)}`,
+        { cause: error },
+      )
+    }
+    let value: unknown
+    try {
+      value = topic.value.decode(record.value)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `the value could not be decoded with codec ${topic.value.name}: ${reason}`,
+        { cause: error },
+      )
+    }
+    return {
+      key,
+      value,
+      headers: record.headers,
+      timestamp: record.timestamp,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      raw: { key: record.key, value: record.value },
+    }
+  }
+}
+
+function forwarder(
+  name: string,
+  source: Topic<any, any>,
+  ops: Op[],
+  boundary: Op,
+  target: Topic<any, any>,
+  errors: ErrorPolicy,
+): ProcessorSpec {
+  const encode = (e: AnyEvent): ProducerRecord => {
+    if (boundary.kind === 'groupBy') {
+      return {
+        topic: target.name,
+        key: boundary.key.encode(boundary.fn(e.value, e)),
+        value: boundary.value.encode(e.value),
+        headers: e.headers,
+        timestamp: e.timestamp,
+      }
+    }
+    const { key, value } = e as { key: unknown; value: unknown }
+    return target.encode({ key, value, headers: e.headers, timestamp: e.timestamp })
+  }
+  return {
+    name,
+    topic: source.name,
+    decode: decoder(source),
+    ops,
+    errors,
+    run: async (stream, context) => {
+      // Sends are not awaited one by one: each holds its record's offset until acknowledged.
+      for await (const event of stream) void context.send([encode(event)]).catch(() => undefined)
+    },
+  }
+}
+
+function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promise<void> {
+  return async (value, context) => {
+    for (const sink of sinks) {
+      if (typeof sink === 'function') {
+        // A function sink is part of processing: awaited, and what it throws meets the error policy.
+        await sink(value)
+        continue
+      }
+      const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
+      const record: ProducerRecord = {
+        topic: topic.name,
+        key: context.currentRecord()?.key ?? null,
+        value: topic.value.encode(value),
+      }
+      void context.send([record]).catch(() => undefined)
+    }
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
+}
+
+export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): ProcessorSpec[] {
+  const errors = agent.options.errors ?? ctx.errors
+  const specs: ProcessorSpec[] = []
+  let source: Topic<any, any> = agent.stream.source
+  let ops: Op[] = []
+  for (const op of agent.stream.ops) {
+    if (op.kind !== 'groupBy' && op.kind !== 'through') {
+      ops.push(op)
+      continue
+    }
+    const target = op.kind === 'groupBy' ? ctx.repartitionTopic(op.name, source, op) : op.topic
+    specs.push(
+      forwarder(
+        `${agent.name}.${op.kind === 'groupBy' ? op.name : `through-${target.name}`}`,
+        source,
+        ops,
+        op,
+        target,
+        errors,
+      ),
+    )
+    source = target
+    ops = []
+  }
+  const emit = emitter(agent.options.sink ?? [])
+  specs.push({
+    name: agent.name,
+    topic: source.name,
+    decode: decoder(source),
+    ops,
+    errors,
+    run: async (stream, context) => {
+      const result = agent.body(stream)
+      if (isAsyncIterable(result)) {
+        for await (const value of result) await emit(value, context)
+      } else {
+        await result
+      }
+    },
+  })
+  return specs
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -1,0 +1,88 @@
+/** App settings: one defaults object, validated once at construction (STYLE.md). */
+import { TributaryError } from '../errors.js'
+import { parseTransportUrl } from '../transport/url.js'
+import type { ErrorPolicy } from './types.js'
+
+export interface AppSettings {
+  /** The app's id: its consumer group, and the prefix of its internal topics. */
+  id: string
+  /** `memory://` (embedded) or `kafka://host:port[,host:port]`. @default 'memory://' */
+  broker?: string
+  /** Create declared and internal topics that do not exist. @default true */
+  createTopics?: boolean
+  /** Partitions of topics the app creates without a count of their own. @default 1 */
+  topicPartitions?: number
+  /** @default 1 */
+  topicReplicationFactor?: number
+  /** What agents do with records that fail to decode or process. @default 'fail' */
+  errors?: ErrorPolicy
+  /** Commit processed offsets at least this often. @default 1000 */
+  commitIntervalMs?: number
+  /** ...and as soon as this many records were processed since the last commit. @default 10000 */
+  commitEvery?: number
+  /** Fetched records waiting in task queues before fetching pauses. @default 10000 */
+  maxBufferedRecords?: number
+  /** A worker that stops heartbeating for this long loses its partitions. @default 10000 */
+  sessionTimeoutMs?: number
+  /** Where a new group starts reading. @default 'earliest' */
+  offsetReset?: 'earliest' | 'latest'
+  /** This worker's name (client id). @default `<id>-<pid>` */
+  workerId?: string
+  /** Receives log lines. @default warnings and errors to stderr */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void
+}
+
+export type ResolvedSettings = Required<Omit<AppSettings, 'log'>> & Pick<AppSettings, 'log'>
+
+const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
+
+function positive(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App setting ${name} must be a whole number >= ${min}, got ${value}`,
+    )
+  }
+  return value
+}
+
+export function resolveSettings(settings: AppSettings): ResolvedSettings {
+  const id = settings.id
+  if (typeof id !== 'string' || !/^[a-zA-Z0-9._-]{1,200}$/.test(id)) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App id "${String(id)}" is not valid: 1-200 of a-z A-Z 0-9 . _ -`,
+    )
+  }
+  const broker = settings.broker ?? 'memory://'
+  parseTransportUrl(broker)
+  const errors = settings.errors ?? 'fail'
+  if (!POLICIES.includes(errors)) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App setting errors must be one of ${POLICIES.join(', ')}, got "${String(errors)}"`,
+    )
+  }
+  const offsetReset = settings.offsetReset ?? 'earliest'
+  if (offsetReset !== 'earliest' && offsetReset !== 'latest') {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App setting offsetReset must be earliest or latest, got "${String(offsetReset)}"`,
+    )
+  }
+  return {
+    id,
+    broker,
+    createTopics: settings.createTopics ?? true,
+    topicPartitions: positive('topicPartitions', settings.topicPartitions ?? 1),
+    topicReplicationFactor: positive('topicReplicationFactor', settings.topicReplicationFactor ?? 1),
+    errors,
+    commitIntervalMs: positive('commitIntervalMs', settings.commitIntervalMs ?? 1000, 10),
+    commitEvery: positive('commitEvery', settings.commitEvery ?? 10_000),
+    maxBufferedRecords: positive('maxBufferedRecords', settings.maxBufferedRecords ?? 10_000),
+    sessionTimeoutMs: positive('sessionTimeoutMs', settings.sessionTimeoutMs ?? 10_000, 1000),
+    offsetReset,
+    workerId: settings.workerId ?? `${id}-${process.pid}`,
+    log: settings.log,
+  }
+}

@@ -1,0 +1,95 @@
+/** A topic declared by an app: its name, codecs and the settings used when it is created. */
+import { TributaryError } from '../errors.js'
+import type { Codec } from '../serde/types.js'
+import type { NewTopic, ProducerRecord, RecordMetadata } from '../transport/types.js'
+import { Stream } from './stream.js'
+import type { OutgoingRecord } from './types.js'
+
+export interface TopicOptions<K, V> {
+  key: Codec<K>
+  value: Codec<V>
+  /** Used when the app creates the topic. @default the app's `topicPartitions` (which defaults to 1) */
+  partitions?: number
+  /** @default the app's `topicReplicationFactor` (which defaults to 1) */
+  replicationFactor?: number
+  /** retention.ms when created; -1 keeps records forever. @default the broker's */
+  retentionMs?: number
+  /** cleanup.policy=compact when created. @default false */
+  compacted?: boolean
+  /** Further topic configs when created. */
+  configs?: Record<string, string>
+  /** True for topics the app makes for itself (repartition, dead letters); they are prefixed by the app id. */
+  internal?: boolean
+}
+
+/** How a topic reaches the broker: set by the app once it runs (or by the test driver). */
+export interface TopicSender {
+  send(records: ProducerRecord[]): Promise<RecordMetadata[]>
+}
+
+export class Topic<K, V> {
+  readonly name: string
+  readonly key: Codec<K>
+  readonly value: Codec<V>
+  readonly options: TopicOptions<K, V>
+  #sender: (() => TopicSender) | undefined
+
+  constructor(name: string, options: TopicOptions<K, V>, sender?: () => TopicSender) {
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Topic name "${name}" is not valid: use 1-249 of a-z A-Z 0-9 . _ -`,
+      )
+    }
+    if (
+      options.partitions !== undefined &&
+      (!Number.isInteger(options.partitions) || options.partitions < 1)
+    ) {
+      throw new TributaryError(
+        'INVALID_PARTITIONS',
+        `Topic "${name}": partitions must be a whole number >= 1, got ${options.partitions}`,
+      )
+    }
+    this.name = name
+    this.key = options.key
+    this.value = options.value
+    this.options = options
+    this.#sender = sender
+  }
+
+  /** A stream of this topic's events, to give an agent or to chain operators on. */
+  stream(): Stream<K, V> {
+    return Stream.from(this)
+  }
+
+  /** Encodes a typed record for this topic. */
+  encode(record: OutgoingRecord<K, V>): ProducerRecord {
+    const out: ProducerRecord = { topic: this.name, value: this.value.encode(record.value) }
+    if (record.key !== undefined) out.key = this.key.encode(record.key)
+    if (record.headers) out.headers = record.headers
+    if (record.partition !== undefined) out.partition = record.partition
+    if (record.timestamp !== undefined) out.timestamp = record.timestamp
+    return out
+  }
+
+  /** Sends a record; resolves once the broker acknowledged it. Needs a running app (or test driver). */
+  async send(record: OutgoingRecord<K, V>): Promise<RecordMetadata> {
+    if (!this.#sender)
+      throw new TributaryError('INVALID_ARGUMENT', `Topic "${this.name}" is not attached to an app`)
+    const [meta] = await this.#sender().send([this.encode(record)])
+    return meta!
+  }
+
+  /** The creation request for this topic, with the app's defaults filled in. */
+  toNewTopic(defaults: { partitions: number; replicationFactor: number }): NewTopic {
+    const configs: Record<string, string> = { ...this.options.configs }
+    if (this.options.retentionMs !== undefined) configs['retention.ms'] = String(this.options.retentionMs)
+    if (this.options.compacted) configs['cleanup.policy'] = 'compact'
+    return {
+      topic: this.name,
+      partitions: this.options.partitions ?? defaults.partitions,
+      replicationFactor: this.options.replicationFactor ?? defaults.replicationFactor,
+      configs,
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/** Prometheus metrics of one worker, built afresh from each WorkerStats snapshot at scrape time. */
+import { Counter, Gauge, Registry } from 'prom-client'
+import { TributaryError } from '../errors.js'
+import type { WorkerStats } from './types.js'
+
+/** Every metric the ops server derives from WorkerStats, by the name Prometheus sees. */
+export const METRIC_NAMES = {
+  eventsIn: 'tributary_agent_events_in_total',
+  eventsOut: 'tributary_agent_events_out_total',
+  agentErrors: 'tributary_agent_errors_total',
+  committed: 'tributary_partition_committed_offset',
+  position: 'tributary_partition_position',
+  endOffset: 'tributary_partition_end_offset',
+  lag: 'tributary_partition_lag',
+  assigned: 'tributary_assigned_partitions',
+  timerRuns: 'tributary_timer_runs_total',
+  timerErrors: 'tributary_timer_errors_total',
+} as const
+
+const AGENT = ['app', 'worker', 'agent'] as const
+const PARTITION = ['app', 'worker', 'topic', 'partition'] as const
+const TOPIC = ['app', 'worker', 'topic'] as const
+const TIMER = ['app', 'worker', 'timer'] as const
+
+/**
+ * A new registry holding the snapshot's samples and nothing else. Building it per scrape (rather than
+ * updating long-lived metrics) makes revoked partitions and removed agents vanish from the next scrape,
+ * and keeps concurrent scrapes from mixing two snapshots. The counters are the worker's own running
+ * totals, re-exposed: they reset when the worker restarts, which Prometheus' rate() expects.
+ */
+export function snapshotRegistry(stats: WorkerStats): Registry {
+  const registry = new Registry()
+  const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+    new Counter<T>({ name, help, labelNames, registers: [registry] })
+  const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+    new Gauge<T>({ name, help, labelNames, registers: [registry] })
+
+  const eventsIn = counter(METRIC_NAMES.eventsIn, 'Records received by the agent.', AGENT)
+  const eventsOut = counter(METRIC_NAMES.eventsOut, 'Records emitted by the agent.', AGENT)
+  const agentErrors = counter(
+    METRIC_NAMES.agentErrors,
+    'Records whose processing failed, whatever the error policy then did.',
+    AGENT,
+  )
+  const committed = gauge(METRIC_NAMES.committed, "The group's committed next-offset.", PARTITION)
+  const position = gauge(METRIC_NAMES.position, 'The next offset this worker will fetch.', PARTITION)
+  const endOffset = gauge(METRIC_NAMES.endOffset, 'The log end offset (high watermark or LSO).', PARTITION)
+  const lag = gauge(METRIC_NAMES.lag, 'Records not yet committed: end offset minus committed.', PARTITION)
+  const assigned = gauge(METRIC_NAMES.assigned, 'Partitions of the topic assigned to this worker.', TOPIC)
+  const timerRuns = counter(
+    METRIC_NAMES.timerRuns,
+    'Completed runs of the timer, failed ones included.',
+    TIMER,
+  )
+  const timerErrors = counter(METRIC_NAMES.timerErrors, 'Runs of the timer that threw.', TIMER)
+
+  const app = stats.appId
+  const worker = stats.workerId
+  for (const agent of stats.agents) {
+    const labels = { app, worker, agent: agent.name }
+    eventsIn.inc(labels, count(agent.eventsIn, METRIC_NAMES.eventsIn, agent.name))
+    eventsOut.inc(labels, count(agent.eventsOut, METRIC_NAMES.eventsOut, agent.name))
+    agentErrors.inc(labels, count(agent.errors, METRIC_NAMES.agentErrors, agent.name))
+  }
+  for (const p of stats.partitions) {
+    const labels = { app, worker, topic: p.topic, partition: String(p.partition) }
+    // Unknown stays absent: a 0 would read as "fully caught up" or "starts from the beginning".
+    if (p.committed !== null) committed.set(labels, p.committed)
+    if (p.position !== null) position.set(labels, p.position)
+    if (p.endOffset !== null) endOffset.set(labels, p.endOffset)
+    if (p.lag !== null) lag.set(labels, p.lag)
+  }
+  for (const [topic, partitions] of Object.entries(stats.assignment)) {
+    assigned.set({ app, worker, topic }, partitions.length)
+  }
+  for (const timer of stats.timers) {
+    const labels = { app, worker, timer: timer.name }
+    timerRuns.inc(labels, count(timer.runs, METRIC_NAMES.timerRuns, timer.name))
+    timerErrors.inc(labels, count(timer.errors, METRIC_NAMES.timerErrors, timer.name))
+  }
+  return registry
+}
+
+/** A counter value must be a finite total >= 0; anything else is a provider bug, reported as such. */
+function count(value: number, metric: string, owner: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
+  throw new TributaryError(
+    'INVALID_ARGUMENT',
+    `${metric} of ${JSON.stringify(owner)} must be a finite count >= 0, got ${String(value)}`,
+  )
+}

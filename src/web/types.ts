@@ -1,0 +1,99 @@
+/** The contract between a worker and its ops HTTP server: what the worker reports, and the server's options. */
+
+/** A worker's lifecycle as the ops server reports it; only `ok` answers 200 on /health. */
+export type HealthStatus = 'ok' | 'starting' | 'stopping' | 'failed'
+
+export interface Health {
+  status: HealthStatus
+  /** Why the worker is not `ok` (e.g. "waiting for group join", "recovering orders-changelog[3]"). */
+  reason?: string
+}
+
+/** One agent's counters since this worker started; they restart from zero with the process. */
+export interface AgentStats {
+  /** The agent's name, unique within the app: the `agent` label of its metrics. */
+  name: string
+  /** The topics it consumes, sorted. */
+  topics: string[]
+  /** Records the agent received. */
+  eventsIn: number
+  /** Records the agent emitted: sent to a topic, a table or a sink. */
+  eventsOut: number
+  /** Records whose processing failed, whatever the error policy then did (fail, skip, dead-letter). */
+  errors: number
+}
+
+/**
+ * Offsets of one partition assigned to this worker. All offsets are next-offsets, as Kafka commits them:
+ * `committed` = 42 means records up to 41 are done. `null` means not known (yet), never zero.
+ */
+export interface PartitionStats {
+  topic: string
+  partition: number
+  /** The group's committed offset: where a worker taking this partition over would start. */
+  committed: number | null
+  /** The next offset this worker will fetch; at or after `committed` (records in flight lie between). */
+  position: number | null
+  /** The log end offset: the high watermark, or the last stable offset when reading read_committed. */
+  endOffset: number | null
+  /**
+   * `endOffset - committed`: records not yet processed and committed, the consumer-group lag that
+   * `kafka-consumer-groups --describe` and lag-based autoscalers report. `null` when either is unknown.
+   */
+  lag: number | null
+}
+
+/** A periodic task of the app (an `app.timer`), counted since this worker started. */
+export interface TimerStats {
+  /** The timer's name, unique within the app: the `timer` label of its metrics. */
+  name: string
+  /** Its period. */
+  intervalMs: number
+  /** Completed runs, failed ones included. */
+  runs: number
+  /** Runs that threw. */
+  errors: number
+  /** When the last run started, in ms since the epoch; `null` before the first run. */
+  lastRunAt: number | null
+}
+
+/** A point-in-time snapshot of one worker, served as-is on /stats and turned into metrics on /metrics. */
+export interface WorkerStats {
+  /** The application id: the consumer group id and the prefix of internal topics. */
+  appId: string
+  /** This worker's id, unique within the app's group. */
+  workerId: string
+  /** When the snapshot was taken, in ms since the epoch. */
+  timestamp: number
+  /** Source partitions assigned to this worker: topic -> partition numbers, ascending. Empty when none. */
+  assignment: Record<string, number[]>
+  agents: AgentStats[]
+  /** One entry per partition listed in `assignment`. */
+  partitions: PartitionStats[]
+  timers: TimerStats[]
+}
+
+/** What the ops server reads from a worker; called on every request, so both should be cheap. */
+export interface OpsProvider {
+  /** Liveness/readiness: 'ok' when the worker runs and has joined its group; otherwise why not. */
+  health(): Health
+  /** A consistent snapshot of the worker (see WorkerStats). */
+  stats(): WorkerStats | Promise<WorkerStats>
+}
+
+export interface OpsServerOptions {
+  provider: OpsProvider
+  /** TCP port; 0 picks any free port (tests). @default 6066 */
+  port?: number
+  /** Interface to bind; loopback unless the operator opts in to exposing it. @default '127.0.0.1' */
+  host?: string
+  /** How long a request waits for the provider before answering 500 (code TIMEOUT). @default 5000 */
+  timeoutMs?: number
+}
+
+export interface OpsServer {
+  /** The base URL actually bound, e.g. `http://127.0.0.1:6066`. */
+  readonly url: string
+  /** Stops listening and drops open connections; safe to call twice. */
+  close(): Promise<void>
+}

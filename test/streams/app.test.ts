@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { test } from 'node:test'
+import { App, json, string } from '../../src/index.js'
+import { openTransport } from '../../src/transport/index.js'
+import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import { pollUntil } from '../transport/helpers.js'
+
+async function readAll(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
+  const consumer = transport.consumer()
+  const partitions = (await transport.admin().describeTopics([topic]))[0]!.partitions
+  await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })))
+  try {
+    return await pollUntil(consumer, (all) => all.length >= count, 20_000)
+  } finally {
+    await consumer.close()
+  }
+}
+
+test('an agent maps, filters and yields to a sink topic, keyed like its input', async () => {
+  const broker = `memory://app-${randomUUID()}`
+  const app = new App({ id: 'shop', broker, topicPartitions: 3 })
+  const orders = app.topic('orders', { key: string, value: json<{ amount: number }>() })
+  const big = app.topic('big-orders', { key: string, value: json<number>() })
+  app.agent(
+    'big',
+    orders
+      .stream()
+      .filter((o) => o.amount >= 10)
+      .map((o) => o.amount * 2),
+    async function* (stream) {
+      for await (const event of stream) yield event.value
+    },
+    { sink: [big] },
+  )
+  await app.start()
+  for (let i = 0; i < 20; i++) await orders.send({ key: `c${i % 4}`, value: { amount: i } })
+  const transport = openTransport(broker)
+  const out = await readAll(transport, 'big-orders', 10)
+  await app.stop()
+  assert.deepEqual(
+    out.map((r) => Number(r.value!.toString())).sort((a, b) => a - b),
+    [20, 22, 24, 26, 28, 30, 32, 34, 36, 38],
+  )
+  for (const r of out) assert.match(r.key!.toString(), /^c[0-3]$/)
+})
