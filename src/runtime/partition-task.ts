@@ -35,6 +35,7 @@ export class PartitionTask {
   readonly #queue: ConsumedRecord[] = []
   #wake: (() => void) | undefined
   #closing = false
+  #position: number | undefined
   #failed: Error | undefined
   /** Entries handed to the body since it last asked for a record: the records in process. */
   #current: TrackedEntry[] = []
@@ -56,8 +57,14 @@ export class PartitionTask {
     return this.#failed
   }
 
+  /** The offset after the last record pushed to this task (its fetch position). */
+  get position(): number | undefined {
+    return this.#position
+  }
+
   push(record: ConsumedRecord): void {
     if (this.#closing) return
+    this.#position = record.offset + 1
     this.#queue.push(record)
     this.#wake?.()
   }

@@ -254,6 +254,29 @@ export class Worker {
     }))
   }
 
+  /**
+   * True when nothing is in flight: no fetched record waits in a task queue, every record handed to
+   * a body is done and every output acknowledged. (Records not yet fetched are not seen here.)
+   */
+  idle(): boolean {
+    for (const tasks of this.#tasks.values()) {
+      for (const t of tasks) if (t.queued > 0 || t.tracker.inFlight() > 0) return false
+    }
+    return true
+  }
+
+  /** Commits what is done now, instead of waiting for the interval. */
+  flush(): Promise<void> {
+    return this.#commit()
+  }
+
+  /** Fetch positions per assigned partition task: the offset after the last record given to it. */
+  positions(): Array<{ topic: string; partition: number; position: number | undefined }> {
+    return [...this.#tasks.values()].flatMap((tasks) =>
+      tasks.slice(0, 1).map((t) => ({ topic: t.topic, partition: t.partition, position: t.position })),
+    )
+  }
+
   assignment(): TopicPartition[] {
     return this.#consumer?.assignment() ?? []
   }

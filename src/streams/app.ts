@@ -6,7 +6,10 @@
 import { TributaryError } from '../errors.js'
 import { currentTask } from '../runtime/context.js'
 import { dlqTopic } from '../runtime/dead-letter.js'
+import { workerOps } from '../runtime/ops.js'
 import { Worker } from '../runtime/worker.js'
+import { startOpsServer } from '../web/server.js'
+import type { OpsServer } from '../web/types.js'
 import { raw } from '../serde/codecs.js'
 import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
@@ -24,6 +27,7 @@ export class App {
   readonly #agents = new Map<string, Agent<any, any>>()
   #transport: Transport | undefined
   #worker: Worker | undefined
+  #ops: OpsServer | undefined
 
   constructor(settings: AppSettings) {
     this.settings = resolveSettings(settings)
@@ -134,11 +138,26 @@ export class App {
     this.#worker = worker
     try {
       await worker.start()
+      if (s.web) {
+        const web = s.web
+        this.#ops = await startOpsServer({ provider: workerOps(worker, this.#transport.admin()), ...web })
+        this.#log('info', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
+      }
     } catch (error) {
       await this.stop()
       throw error
     }
     return worker
+  }
+
+  /** The ops server's address while running, e.g. http://127.0.0.1:6066. */
+  get opsUrl(): string | undefined {
+    return this.#ops?.url
+  }
+
+  #log(level: 'info' | 'warn' | 'error', message: string): void {
+    if (this.settings.log) this.settings.log(level, message)
+    else if (level !== 'info') console.error(`[${this.settings.workerId}] ${level}: ${message}`)
   }
 
   get worker(): Worker | undefined {
@@ -151,6 +170,8 @@ export class App {
     try {
       await worker?.stop()
     } finally {
+      await this.#ops?.close()
+      this.#ops = undefined
       await this.#transport?.close()
       this.#worker = undefined
       this.#transport = undefined

@@ -28,6 +28,8 @@ export interface AppSettings {
   offsetReset?: 'earliest' | 'latest'
   /** This worker's name (client id). @default `<id>-<pid>` */
   workerId?: string
+  /** The ops HTTP server (/health, /stats, /metrics); false for none. @default { port: 6066, host: '127.0.0.1' } */
+  web?: { port?: number; host?: string } | false
   /** Receives log lines. @default warnings and errors to stderr */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void
 }
@@ -83,6 +85,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     sessionTimeoutMs: positive('sessionTimeoutMs', settings.sessionTimeoutMs ?? 10_000, 1000),
     offsetReset,
     workerId: settings.workerId ?? `${id}-${process.pid}`,
+    web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
     log: settings.log,
   }
 }

@@ -19,7 +19,7 @@ async function readAll(transport: Transport, topic: string, count: number): Prom
 
 test('an agent maps, filters and yields to a sink topic, keyed like its input', async () => {
   const broker = `memory://app-${randomUUID()}`
-  const app = new App({ id: 'shop', broker, topicPartitions: 3 })
+  const app = new App({ id: 'shop', broker, topicPartitions: 3, web: false })
   const orders = app.topic('orders', { key: string, value: json<{ amount: number }>() })
   const big = app.topic('big-orders', { key: string, value: json<number>() })
   app.agent(
@@ -43,4 +43,30 @@ test('an agent maps, filters and yields to a sink topic, keyed like its input', 
     [20, 22, 24, 26, 28, 30, 32, 34, 36, 38],
   )
   for (const r of out) assert.match(r.key!.toString(), /^c[0-3]$/)
+})
+
+test('the ops server shows the assignment and agent counts of a running app', async () => {
+  const app = new App({ id: 'ops', broker: `memory://ops-${randomUUID()}`, topicPartitions: 2, web: { port: 0 } })
+  const input = app.topic('in', { key: string, value: string })
+  app.agent('echo', input, async (stream) => {
+    for await (const event of stream) void event
+  })
+  await app.start()
+  try {
+    for (let i = 0; i < 5; i++) await input.send({ key: `k${i}`, value: 'v' })
+    const deadline = Date.now() + 10_000
+    let stats: { assignment: Record<string, number[]>; agents: Array<{ name: string; eventsIn: number }> }
+    do {
+      await new Promise((r) => setTimeout(r, 50))
+      stats = (await (await fetch(`${app.opsUrl}/stats`)).json()) as typeof stats
+    } while (stats.agents[0]!.eventsIn < 5 && Date.now() < deadline)
+    assert.deepEqual(stats.assignment, { in: [0, 1] })
+    assert.equal(stats.agents[0]!.eventsIn, 5)
+    const health = await fetch(`${app.opsUrl}/health`)
+    assert.equal(health.status, 200)
+    const metrics = await (await fetch(`${app.opsUrl}/metrics`)).text()
+    assert.match(metrics, /tributary_agent_events_in_total\{[^}]*agent="echo"[^}]*\} 5/)
+  } finally {
+    await app.stop()
+  }
 })
