@@ -22,7 +22,8 @@ import type { ErrorPolicy } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export class App {
-  readonly settings: ResolvedSettings
+  #settings: ResolvedSettings
+  readonly #given: AppSettings
   readonly #topics = new Map<string, Topic<any, any>>()
   readonly #agents = new Map<string, Agent<any, any>>()
   #transport: Transport | undefined
@@ -30,7 +31,22 @@ export class App {
   #ops: OpsServer | undefined
 
   constructor(settings: AppSettings) {
-    this.settings = resolveSettings(settings)
+    this.#given = settings
+    this.#settings = resolveSettings(settings)
+  }
+
+  get settings(): ResolvedSettings {
+    return this.#settings
+  }
+
+  /**
+   * Overrides settings before the app starts (the worker command applies --broker and friends this
+   * way; the test driver points the app at a private embedded broker).
+   */
+  override(settings: Partial<Omit<AppSettings, 'id'>>): this {
+    if (this.#worker) throw new TributaryError('INVALID_ARGUMENT', `App "${this.id}" is running: stop it before changing its settings`)
+    this.#settings = resolveSettings({ ...this.#given, ...this.#settings, ...settings, id: this.#given.id })
+    return this
   }
 
   get id(): string {
