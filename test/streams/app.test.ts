@@ -46,7 +46,12 @@ test('an agent maps, filters and yields to a sink topic, keyed like its input', 
 })
 
 test('the ops server shows the assignment and agent counts of a running app', async () => {
-  const app = new App({ id: 'ops', broker: `memory://ops-${randomUUID()}`, topicPartitions: 2, web: { port: 0 } })
+  const app = new App({
+    id: 'ops',
+    broker: `memory://ops-${randomUUID()}`,
+    topicPartitions: 2,
+    web: { port: 0 },
+  })
   const input = app.topic('in', { key: string, value: string })
   app.agent('echo', input, async (stream) => {
     for await (const event of stream) void event

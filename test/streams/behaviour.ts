@@ -1,0 +1,248 @@
+/**
+ * The streams behaviour suite: apps, agents, operators and error policies, run unchanged on the
+ * embedded broker and on a real Kafka broker (behaviour.memory.test.ts, behaviour.kafka.test.ts).
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import { App, DLQ_HEADERS, json, string, TributaryError } from '../../src/index.js'
+import type { AppSettings } from '../../src/index.js'
+import { openTransport } from '../../src/transport/index.js'
+import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import { pollUntil } from '../transport/helpers.js'
+
+export interface BehaviourTarget {
+  label: string
+  broker(): string
+}
+
+type Ride = { id: number; vendor: string; amount: number }
+
+export function streamsBehaviour(target: BehaviourTarget): void {
+  describe(`streams behaviour on ${target.label}`, () => {
+    let broker: string
+    let transport: Transport
+    const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`
+    const settings = (id: string, extra: Partial<AppSettings> = {}): AppSettings => ({
+      id,
+      broker,
+      web: false,
+      topicPartitions: 3,
+      commitIntervalMs: 100,
+      sessionTimeoutMs: 6_000,
+      log: () => undefined,
+      ...extra,
+    })
+
+    before(() => {
+      broker = target.broker()
+      transport = openTransport(broker)
+    })
+    after(() => transport.close())
+
+    async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+      const consumer = transport.consumer()
+      const [described] = await transport.admin().describeTopics([topic])
+      await consumer.assign(
+        described!.partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })),
+      )
+      try {
+        return await pollUntil(consumer, (all) => all.length >= count, timeoutMs)
+      } finally {
+        await consumer.close()
+      }
+    }
+
+    async function committedTotal(group: string): Promise<number> {
+      return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)
+    }
+
+    test('groupBy repartitions by the new key: every event of a key lands in one partition, in order', async () => {
+      const id = unique('groupby')
+      const app = new App(settings(id))
+      const rides = app.topic(unique('rides'), { key: string, value: json<Ride>() })
+      const seen = new Map<string, Array<{ partition: number; id: number }>>()
+      app.agent(
+        'by-vendor',
+        rides.stream().groupBy((r) => r.vendor, { name: 'by-vendor', key: string }),
+        async (stream) => {
+          for await (const e of stream) {
+            const list = seen.get(e.key as string) ?? []
+            list.push({ partition: e.partition, id: e.value.id })
+            seen.set(e.key as string, list)
+          }
+        },
+      )
+      await app.start()
+      try {
+        // Keyed by ride id, so one vendor's rides start out spread over all partitions.
+        await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            rides.send({ key: `ride-${i}`, value: { id: i, vendor: `v${i % 5}`, amount: i } }),
+          ),
+        )
+        const deadline = Date.now() + 30_000
+        while ([...seen.values()].reduce((n, l) => n + l.length, 0) < 300 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        assert.equal(
+          [...seen.values()].reduce((n, l) => n + l.length, 0),
+          300,
+        )
+        assert.ok((await transport.admin().listTopics()).includes(`${id}-by-vendor-repartition`))
+        for (const [vendor, list] of seen) {
+          assert.equal(new Set(list.map((x) => x.partition)).size, 1, `${vendor} in one partition`)
+        }
+      } finally {
+        await app.stop()
+      }
+    })
+
+    test('branch forwards the original bytes of each event to the topic of its first matching route', async () => {
+      const app = new App(settings(unique('branch')))
+      const rides = app.topic(unique('rides'), { key: string, value: json<Ride>() })
+      const high = app.topic(unique('high'), { key: string, value: json<Ride>() })
+      const low = app.topic(unique('low'), { key: string, value: json<Ride>() })
+      app.agent('route', rides.stream().branch([[(r) => r.amount >= 40, high]], low), async (stream) => {
+        for await (const e of stream) void e
+      })
+      await app.start()
+      try {
+        // Bytes with spacing a re-encoding would not keep: forwarding must not re-encode.
+        const producer = transport.producer()
+        await producer.send(
+          Array.from({ length: 50 }, (_, i) => ({
+            topic: rides.name,
+            key: Buffer.from(`k${i}`),
+            value: Buffer.from(`{ "id": ${i}, "vendor": "v", "amount": ${i} }`),
+          })),
+        )
+        const highs = await readTopic(high.name, 10)
+        const lows = await readTopic(low.name, 40)
+        assert.equal(highs.length, 10)
+        assert.equal(lows.length, 40)
+        for (const r of highs)
+          assert.match(r.value!.toString(), /^\{ "id": \d+, "vendor": "v", "amount": (4\d) \}$/)
+      } finally {
+        await app.stop()
+      }
+    })
+
+    test('with the dlq policy, 10 malformed records among 10,000 go to <appId>-dlq with their coordinates and the rest are processed', async () => {
+      const id = unique('dlq')
+      const app = new App(settings(id, { errors: 'dlq' }))
+      const rides = app.topic(unique('rides'), { key: string, value: json<Ride>() })
+      let processed = 0
+      app.agent('count', rides, async (stream) => {
+        for await (const e of stream) if (typeof e.value.id === 'number') processed++
+      })
+      const bad = new Set([17, 999, 1000, 2500, 4321, 5000, 6001, 7777, 8888, 9999])
+      const producer = transport.producer()
+      await transport.admin().createTopics([{ topic: rides.name, partitions: 3 }])
+      for (let start = 0; start < 10_000; start += 1_000) {
+        await producer.send(
+          Array.from({ length: 1_000 }, (_, j) => {
+            const i = start + j
+            const value = bad.has(i) ? `{not json ${i}` : JSON.stringify({ id: i, vendor: 'v', amount: 1 })
+            return { topic: rides.name, key: Buffer.from(`k${i % 7}`), value: Buffer.from(value) }
+          }),
+        )
+      }
+      await app.start()
+      try {
+        const letters = await readTopic(`${id}-dlq`, 10)
+        const deadline = Date.now() + 60_000
+        while (processed < 9_990 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        assert.equal(processed, 9_990)
+        const header = (r: ConsumedRecord, name: string): string | undefined =>
+          r.headers.find(([k]) => k === name)?.[1].toString()
+        assert.deepEqual(
+          letters
+            .map((r) => r.value!.toString().replace('{not json ', ''))
+            .map(Number)
+            .sort((a, b) => a - b),
+          [...bad].sort((a, b) => a - b),
+        )
+        for (const r of letters) {
+          assert.equal(header(r, DLQ_HEADERS.topic), rides.name)
+          assert.match(header(r, DLQ_HEADERS.partition) ?? '', /^[0-2]$/)
+          assert.match(header(r, DLQ_HEADERS.offset) ?? '', /^\d+$/)
+          assert.match(header(r, DLQ_HEADERS.error) ?? '', /could not be decoded/)
+        }
+        await app.worker!.flush()
+        assert.equal(await committedTotal(id), 10_000, 'the dead-lettered records are committed too')
+      } finally {
+        await app.stop()
+      }
+    })
+
+    test('with the fail policy, the worker stops naming topic, partition and offset, and commits nothing past the bad record', async () => {
+      const id = unique('fail')
+      const app = new App(settings(id, { errors: 'fail', topicPartitions: 1 }))
+      const rides = app.topic(unique('rides'), { key: string, value: json<Ride>() })
+      let processed = 0
+      app.agent('count', rides, async (stream) => {
+        for await (const e of stream) if (e.value) processed++
+      })
+      await transport.admin().createTopics([{ topic: rides.name, partitions: 1 }])
+      await transport.producer().send(
+        Array.from({ length: 100 }, (_, i) => ({
+          topic: rides.name,
+          value: Buffer.from(i === 60 ? '{broken' : JSON.stringify({ id: i, vendor: 'v', amount: 1 })),
+        })),
+      )
+      const worker = await app.start()
+      await assert.rejects(worker.done, (error: unknown) => {
+        assert.ok(error instanceof TributaryError)
+        assert.match(error.message, new RegExp(`${rides.name}\\[0\\]@60`))
+        assert.equal(error.offset, 60)
+        return true
+      })
+      await app.stop()
+      assert.equal(processed, 60)
+      const [committed] = await transport.admin().listGroupOffsets(id)
+      assert.equal(committed?.offset, 60, 'committed up to the bad record, not past it')
+    })
+
+    test('a graceful stop commits what was processed, so a restarted worker processes no record twice', async () => {
+      const id = unique('restart')
+      const topicName = unique('events')
+      const seen: number[] = []
+      const build = (): App => {
+        const app = new App(settings(id))
+        const events = app.topic(topicName, { key: string, value: json<number>() })
+        app.agent('collect', events, async (stream) => {
+          for await (const e of stream) seen.push(e.value)
+        })
+        return app
+      }
+      const first = build()
+      await first.start()
+      const producer = transport.producer()
+      const send = (from: number, n: number) =>
+        producer.send(
+          Array.from({ length: n }, (_, i) => ({
+            topic: topicName,
+            key: Buffer.from(`k${(from + i) % 9}`),
+            value: Buffer.from(String(from + i)),
+          })),
+        )
+      await send(0, 500)
+      const deadline = Date.now() + 30_000
+      while (seen.length < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      await first.stop()
+      await send(500, 500)
+      const second = build()
+      await second.start()
+      try {
+        while (seen.length < 1_000 && Date.now() < deadline + 30_000)
+          await new Promise((r) => setTimeout(r, 20))
+        await new Promise((r) => setTimeout(r, 300))
+        assert.equal(seen.length, 1_000, 'every record exactly once')
+        assert.equal(new Set(seen).size, 1_000)
+      } finally {
+        await second.stop()
+      }
+    })
+  })
+}
