@@ -34,9 +34,9 @@ function startWorker(run: Run, workerId: string, extra: Record<string, string> =
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let errors = ''
-  child.stderr!.on('data', (d: Buffer) => (errors += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (errors += d.toString()))
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) resolve(child)
     })
     child.once('exit', (code) =>
