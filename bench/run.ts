@@ -10,6 +10,7 @@ const benches: Record<
   () => Promise<{ default: (broker: string, args: string[]) => Promise<Report> }>
 > = {
   transport: () => import('./transport.js'),
+  pipeline: () => import('./pipeline.js'),
 }
 
 async function main(): Promise<void> {

@@ -1,8 +1,16 @@
-/** Runs a chain of stateless operators over a task's event stream. */
+/**
+ * Runs a chain of stateless operators on one event. Synchronous as long as the user functions are
+ * (the common case), so a record costs no promise here; an async map or filter switches to the
+ * async path for that record only.
+ */
 import type { Op } from '../streams/stream.js'
 import type { ProducerRecord } from '../transport/types.js'
 import type { TaskContext } from './context.js'
 import type { AnyEvent } from './types.js'
+
+/** The operators dropped the event (filter, or branch sent it elsewhere): it is done. */
+export const DROPPED = Symbol('dropped')
+export type OpResult = AnyEvent | typeof DROPPED
 
 /** The original bytes of an event, addressed to another topic (forward and branch never re-encode). */
 export function forwarded(event: AnyEvent, topic: string): ProducerRecord {
@@ -15,43 +23,47 @@ export function forwarded(event: AnyEvent, topic: string): ProducerRecord {
   }
 }
 
-export async function* applyOps(
-  events: AsyncIterable<AnyEvent>,
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+export function applyOps(
+  event: AnyEvent,
   ops: readonly Op[],
   context: TaskContext,
-  /** Called when an operator drops the event just taken (filter, branch): it is done. */
-  dropped: () => void,
-): AsyncGenerator<AnyEvent> {
-  next: for await (let event of events) {
-    for (const op of ops) {
-      switch (op.kind) {
-        case 'map':
-          event = { ...event, value: await op.fn(event.value, event) }
-          break
-        case 'filter':
-          if (!(await op.fn(event.value, event))) {
-            dropped()
-            continue next
-          }
-          break
-        case 'forward':
-          // Not awaited: the send is an output of this record and holds its offset until acknowledged.
-          void context.send([forwarded(event, op.topic.name)]).catch(() => undefined)
-          break
-        case 'branch': {
-          const route = op.routes.find((r) => r.when(event.value, event))
-          if (route) {
-            void context.send([forwarded(event, route.to.name)]).catch(() => undefined)
-            dropped()
-            continue next
-          }
-          break
-        }
-        case 'groupBy':
-        case 'through':
-          throw new Error(`${op.kind} ends a segment and cannot run inside one (compiler bug)`)
+  from = 0,
+): OpResult | Promise<OpResult> {
+  for (let i = from; i < ops.length; i++) {
+    const op = ops[i]!
+    switch (op.kind) {
+      case 'map': {
+        const value = op.fn(event.value, event)
+        if (isPromise(value)) return value.then((v) => applyOps({ ...event, value: v }, ops, context, i + 1))
+        event = { ...event, value }
+        break
       }
+      case 'filter': {
+        const keep = op.fn(event.value, event)
+        if (isPromise(keep)) return keep.then((k) => (k ? applyOps(event, ops, context, i + 1) : DROPPED))
+        if (!keep) return DROPPED
+        break
+      }
+      case 'forward':
+        // An output of this record: it holds the record's offset until acknowledged.
+        context.emit([forwarded(event, op.topic.name)])
+        break
+      case 'branch': {
+        const route = op.routes.find((r) => r.when(event.value, event))
+        if (route) {
+          context.emit([forwarded(event, route.to.name)])
+          return DROPPED
+        }
+        break
+      }
+      case 'groupBy':
+      case 'through':
+        throw new Error(`${op.kind} ends a segment and cannot run inside one (compiler bug)`)
     }
-    yield event
   }
+  return event
 }

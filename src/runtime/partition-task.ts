@@ -7,16 +7,17 @@
  * outputs are awaited -> closed. `fail` ends the task with a ProcessingError; the worker then stops.
  */
 import { TributaryError, coordinates } from '../errors.js'
-import type { ConsumedRecord, ProducerRecord, RecordMetadata } from '../transport/types.js'
-import { runInTask, type TaskContext } from './context.js'
+import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
+import type { Delivered } from './output-batcher.js'
+import type { TaskContext } from './context.js'
 import { AgentStream } from '../streams/agent-stream.js'
-import { applyOps } from './operators.js'
+import { applyOps, DROPPED } from './operators.js'
 import { OffsetTracker, type TrackedEntry } from './tracker.js'
 import type { AnyEvent, ProcessorSpec } from './types.js'
 
 export interface TaskHost {
-  /** Sends records to Kafka (the worker's producer). */
-  produce(records: ProducerRecord[]): Promise<RecordMetadata[]>
+  /** Sends records to Kafka (the worker's producer, batched); `done` gets the outcome. */
+  produce(records: ProducerRecord[], done: Delivered): void
   /** Sends a record that could not be processed to the dead-letter topic. */
   deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown>
   log(level: 'info' | 'warn' | 'error', message: string): void
@@ -40,7 +41,8 @@ export class PartitionTask {
   /** Entries handed to the body since it last asked for a record: the records in process. */
   #current: TrackedEntry[] = []
   #done: Promise<void> | undefined
-  readonly #outputs = new Set<Promise<unknown>>()
+  #outputs = 0
+  #outputsDrained: (() => void) | undefined
 
   constructor(spec: ProcessorSpec, partition: number, host: TaskHost) {
     this.spec = spec
@@ -79,44 +81,47 @@ export class PartitionTask {
     this.#queue.length = 0
     this.#wake?.()
     await this.#done
-    while (this.#outputs.size > 0) await Promise.allSettled([...this.#outputs])
+    while (this.#outputs > 0) {
+      await new Promise<void>((resolve) => (this.#outputsDrained = resolve))
+      this.#outputsDrained = undefined
+    }
   }
 
   readonly #context: TaskContext = {
     processor: '',
     topic: '',
     partition: 0,
-    send: (records) => this.#send(records),
+    emit: (records) => this.#emit(records),
     currentRecord: () => this.#current.at(-1)?.record,
   }
 
-  #send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+  #emit(records: ProducerRecord[]): void {
+    // A copy: #current changes as records are taken and dropped, the hold must not.
     const held = this.#current.slice()
+    const count = records.length
     this.tracker.hold(held)
-    const sent = this.#host.produce(records).then(
-      (meta) => {
+    this.#outputs++
+    this.#host.produce(records, (error) => {
+      this.#outputs--
+      if (error === undefined) {
         this.tracker.release(held)
-        for (let i = 0; i < records.length; i++) this.#host.onProgress(this, 'out')
-        return meta
-      },
-      (error: unknown) => {
+        for (let i = 0; i < count; i++) this.#host.onProgress(this, 'out')
+      } else {
         // An output that cannot be delivered must not be committed past: the records stay held.
-        const failure = new TributaryError(
-          'KAFKA',
-          `${this.#where()}: an output could not be delivered: ${String(error)}`,
-          {
-            topic: this.topic,
-            partition: this.partition,
-            cause: error,
-          },
+        this.#fail(
+          new TributaryError(
+            'KAFKA',
+            `${this.#where()}: an output could not be delivered: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              topic: this.topic,
+              partition: this.partition,
+              cause: error,
+            },
+          ),
         )
-        this.#fail(failure)
-        throw failure
-      },
-    )
-    this.#outputs.add(sent)
-    void sent.finally(() => this.#outputs.delete(sent)).catch(() => undefined)
-    return sent
+      }
+      if (this.#outputs === 0) this.#outputsDrained?.()
+    })
   }
 
   #where(): string {
@@ -141,37 +146,48 @@ export class PartitionTask {
     for (let i = 0; i < done.length; i++) this.#host.onProgress(this, 'in')
   }
 
-  async #next(): Promise<ConsumedRecord | undefined> {
-    while (this.#queue.length === 0) {
-      if (this.#closing) return undefined
-      await new Promise<void>((resolve) => (this.#wake = resolve))
-      this.#wake = undefined
-    }
-    return this.#closing ? undefined : this.#queue.shift()
-  }
-
-  /** The records the body reads: decoded here, so a bad one meets the error policy before the body. */
-  async *#source(): AsyncGenerator<AnyEvent> {
+  /**
+   * The next event for the body: decoded here (a bad record meets the error policy before the body)
+   * and run through the operators. A hand-written iterator rather than async generators: while
+   * records are queued it answers with an already settled promise, so a record costs few allocations.
+   */
+  #nextEvent(): Promise<IteratorResult<AnyEvent>> {
     for (;;) {
-      const record = await this.#next()
-      if (!record) return
+      if (this.#closing) return Promise.resolve({ done: true, value: undefined })
+      const record = this.#queue.shift()
+      if (record === undefined) {
+        return new Promise<void>((resolve) => (this.#wake = resolve)).then(() => {
+          this.#wake = undefined
+          return this.#nextEvent()
+        })
+      }
+      const entry = this.tracker.hand(record)
       let event: AnyEvent
       try {
         event = this.spec.decode(record)
       } catch (error) {
-        const entry = this.tracker.hand(record)
-        await this.#reject([entry], error, 'could not be decoded')
+        return this.#reject([entry], error, 'could not be decoded').then(() => this.#nextEvent())
+      }
+      this.#current.push(entry)
+      const result = applyOps(event, this.spec.ops, this.#context)
+      if (result === DROPPED) {
+        this.#dropLast()
         continue
       }
-      this.#current.push(this.tracker.hand(record))
-      yield event
+      if (result instanceof Promise) {
+        return result.then((r) => {
+          if (r !== DROPPED) return { done: false, value: r }
+          this.#dropLast()
+          return this.#nextEvent()
+        })
+      }
+      return Promise.resolve({ done: false, value: result })
     }
   }
 
   /** The stream the body iterates: each request for a record means the ones before are processed. */
   #stream(): AgentStream<AnyEvent> {
-    const inner = applyOps(this.#source(), this.spec.ops, this.#context, () => this.#dropLast())
-    return new AgentStream(inner, () => this.#advance())
+    return new AgentStream({ next: () => this.#nextEvent() }, () => this.#advance())
   }
 
   /** An operator dropped the record just taken: it is done (it must not share the fate of others). */
@@ -187,7 +203,7 @@ export class PartitionTask {
     Object.assign(this.#context, { processor: this.spec.name, topic: this.topic, partition: this.partition })
     while (!this.#closing) {
       try {
-        await runInTask(this.#context, () => this.spec.run(this.#stream(), this.#context))
+        await this.spec.run(this.#stream(), this.#context)
         if (!this.#closing) this.#host.log('warn', `${this.#where()}: the agent returned; restarting it`)
         this.#advance()
       } catch (error) {

@@ -25,6 +25,7 @@ import { PartitionTask, type TaskHost } from './partition-task.js'
 import type { ProcessorSpec } from './types.js'
 import { createMissingTopics } from './topics.js'
 import { deadLetterRecord } from './dead-letter.js'
+import { OutputBatcher } from './output-batcher.js'
 
 export interface WorkerConfig {
   appId: string
@@ -62,6 +63,7 @@ export class Worker {
   readonly #tasks = new Map<Key, PartitionTask[]>()
   readonly #committed = new Map<Key, number>()
   #producer: Producer | undefined
+  #batcher: OutputBatcher | undefined
   #consumer: Consumer | undefined
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' = 'new'
   #loop: Promise<void> | undefined
@@ -103,7 +105,10 @@ export class Worker {
   }
 
   readonly #host: TaskHost = {
-    produce: (records) => this.#produce(records),
+    produce: (records, done) => {
+      if (this.#batcher) this.#batcher.enqueue(records, done)
+      else done(new TributaryError('CLOSED', 'The worker is not running'))
+    },
     deadLetter: (record, error, processor) =>
       this.#produce([deadLetterRecord(this.config.appId, record, error, processor)]),
     log: (level, message) => this.#log(level, message),
@@ -118,10 +123,10 @@ export class Worker {
     onFailure: (_task, error) => this.#fail(error),
   }
 
-  /** Sends through the worker's producer (available once started). */
+  /** Sends through the worker's producer (available once started), batched with other tasks' outputs. */
   #produce(records: ProducerRecord[]): ReturnType<Producer['send']> {
-    if (!this.#producer) return Promise.reject(new TributaryError('CLOSED', 'The worker is not running'))
-    return this.#producer.send(records)
+    if (!this.#batcher) return Promise.reject(new TributaryError('CLOSED', 'The worker is not running'))
+    return this.#batcher.send(records)
   }
 
   /** Sends records from outside any agent (app.send, topic.send in a timer). */
@@ -136,6 +141,8 @@ export class Worker {
     const { transport, appId } = this.config
     await createMissingTopics(transport.admin(), this.config.topics)
     this.#producer = transport.producer({ clientId: this.config.workerId })
+    const producer = this.#producer
+    this.#batcher = new OutputBatcher((records) => producer.send(records))
     const topics = [...new Set(this.config.processors.map((p) => p.topic))]
     if (topics.length > 0) {
       this.#consumer = transport.consumer({

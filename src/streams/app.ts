@@ -4,7 +4,6 @@
  * the same app as you like, and the group spreads the partitions over them.
  */
 import { TributaryError } from '../errors.js'
-import { currentTask } from '../runtime/context.js'
 import { dlqTopic } from '../runtime/dead-letter.js'
 import { workerOps } from '../runtime/ops.js'
 import { Worker } from '../runtime/worker.js'
@@ -44,7 +43,11 @@ export class App {
    * way; the test driver points the app at a private embedded broker).
    */
   override(settings: Partial<Omit<AppSettings, 'id'>>): this {
-    if (this.#worker) throw new TributaryError('INVALID_ARGUMENT', `App "${this.id}" is running: stop it before changing its settings`)
+    if (this.#worker)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `App "${this.id}" is running: stop it before changing its settings`,
+      )
     this.#settings = resolveSettings({ ...this.#given, ...this.#settings, ...settings, id: this.#given.id })
     return this
   }
@@ -91,10 +94,12 @@ export class App {
     return this.#topics
   }
 
-  /** Sends raw records: inside an agent they are its outputs (held for the commit), elsewhere plain sends. */
+  /**
+   * Sends encoded records through the worker's producer. Inside an agent, await it before taking the
+   * next record: the record's offset is committed only after the body asks for the next one, so an
+   * awaited send is always acknowledged before its input is committed (at-least-once).
+   */
   #send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    const task = currentTask()
-    if (task) return task.send(records)
     if (!this.#worker)
       return Promise.reject(
         new TributaryError('CLOSED', `App "${this.id}" is not running: start it before sending`),

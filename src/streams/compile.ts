@@ -89,27 +89,35 @@ function forwarder(
     errors,
     run: async (stream, context) => {
       // Sends are not awaited one by one: each holds its record's offset until acknowledged.
-      for await (const event of stream) void context.send([encode(event)]).catch(() => undefined)
+      for await (const event of stream) context.emit([encode(event)])
     },
   }
 }
 
-function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promise<void> {
-  return async (value, context) => {
-    for (const sink of sinks) {
-      if (typeof sink === 'function') {
-        // A function sink is part of processing: awaited, and what it throws meets the error policy.
-        await sink(value)
-        continue
-      }
+function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promise<void> | undefined {
+  const functions = sinks.filter((s) => typeof s === 'function')
+  const topics = sinks.filter((s) => typeof s !== 'function')
+  const sendAll = (value: unknown, context: TaskContext): void => {
+    for (const sink of topics) {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
       const record: ProducerRecord = {
         topic: topic.name,
         key: context.currentRecord()?.key ?? null,
         value: topic.value.encode(value),
       }
-      void context.send([record]).catch(() => undefined)
+      // Not awaited: the send holds the offsets of the records in process until acknowledged.
+      context.emit([record])
     }
+  }
+  if (functions.length === 0)
+    return (value, context) => {
+      sendAll(value, context)
+      return undefined
+    }
+  return async (value, context) => {
+    sendAll(value, context)
+    // A function sink is part of processing: awaited, and what it throws meets the error policy.
+    for (const fn of functions) await (fn as (value: unknown) => unknown)(value)
   }
 }
 
@@ -151,7 +159,10 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
     run: async (stream, context) => {
       const result = agent.body(stream)
       if (isAsyncIterable(result)) {
-        for await (const value of result) await emit(value, context)
+        for await (const value of result) {
+          const pending = emit(value, context)
+          if (pending) await pending
+        }
       } else {
         await result
       }

@@ -123,6 +123,13 @@ export function streamsBehaviour(target: BehaviourTarget): void {
         assert.equal(lows.length, 40)
         for (const r of highs)
           assert.match(r.value!.toString(), /^\{ "id": \d+, "vendor": "v", "amount": (4\d) \}$/)
+        const deadline = Date.now() + 10_000
+        while ((await committedTotal(app.id)) < 50 && Date.now() < deadline) await app.worker!.flush()
+        assert.equal(
+          await committedTotal(app.id),
+          50,
+          'routed records are committed once their copies are acknowledged',
+        )
       } finally {
         await app.stop()
       }

@@ -1,0 +1,73 @@
+/**
+ * Coalesces the outputs of all partition tasks into few produce calls, as a Kafka producer's
+ * linger does: sends made within one turn of the event loop (and up to `maxRecords`) go out as one
+ * batch. Per-partition order is kept: batches leave in call order, and the producer keeps their
+ * order. Callbacks, not promises, so that an output record costs no promise on the hot path.
+ */
+import type { ProducerRecord, RecordMetadata } from '../transport/types.js'
+
+/** Called once the records were acknowledged (meta given when asked for) or could not be delivered. */
+export type Delivered = (error: unknown, meta?: RecordMetadata[]) => void
+
+interface Waiter {
+  start: number
+  count: number
+  done: Delivered
+  wantsMeta: boolean
+}
+
+export class OutputBatcher {
+  readonly #send: (records: ProducerRecord[]) => Promise<RecordMetadata[]>
+  readonly #maxRecords: number
+  #records: ProducerRecord[] = []
+  #waiters: Waiter[] = []
+  #scheduled = false
+
+  constructor(send: (records: ProducerRecord[]) => Promise<RecordMetadata[]>, maxRecords = 5_000) {
+    this.#send = send
+    this.#maxRecords = maxRecords
+  }
+
+  /** Queues records; `done` is called when their batch is acknowledged or failed. */
+  enqueue(records: ProducerRecord[], done: Delivered, wantsMeta = false): void {
+    this.#waiters.push({ start: this.#records.length, count: records.length, done, wantsMeta })
+    for (const r of records) this.#records.push(r)
+    if (this.#records.length >= this.#maxRecords) this.#flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.#flush())
+    }
+  }
+
+  /** The same as a promise, with the records' metadata. */
+  send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    return new Promise((resolve, reject) =>
+      this.enqueue(
+        records,
+        (error, meta) =>
+          error === undefined
+            ? resolve(meta!)
+            : reject(error instanceof Error ? error : new Error(String(error))),
+        true,
+      ),
+    )
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    if (this.#records.length === 0) return
+    const records = this.#records
+    const waiters = this.#waiters
+    this.#records = []
+    this.#waiters = []
+    this.#send(records).then(
+      (meta) => {
+        for (const w of waiters)
+          w.done(undefined, w.wantsMeta ? meta.slice(w.start, w.start + w.count) : undefined)
+      },
+      (error: unknown) => {
+        for (const w of waiters) w.done(error ?? new Error('send failed'))
+      },
+    )
+  }
+}
