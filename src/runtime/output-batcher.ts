@@ -7,7 +7,7 @@
 import type { ProducerRecord, RecordMetadata } from '../transport/types.js'
 
 /** Called once the records were acknowledged (meta given when asked for) or could not be delivered. */
-export type Delivered = (error: unknown, meta?: RecordMetadata[]) => void
+export type Delivered = (error: Error | undefined, meta?: RecordMetadata[]) => void
 
 interface Waiter {
   start: number
@@ -66,7 +66,8 @@ export class OutputBatcher {
           w.done(undefined, w.wantsMeta ? meta.slice(w.start, w.start + w.count) : undefined)
       },
       (error: unknown) => {
-        for (const w of waiters) w.done(error ?? new Error('send failed'))
+        const failure = error instanceof Error ? error : new Error(`send failed: ${String(error)}`)
+        for (const w of waiters) w.done(failure)
       },
     )
   }

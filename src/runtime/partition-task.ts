@@ -111,7 +111,7 @@ export class PartitionTask {
         this.#fail(
           new TributaryError(
             'KAFKA',
-            `${this.#where()}: an output could not be delivered: ${error instanceof Error ? error.message : String(error)}`,
+            `${this.#where()}: an output could not be delivered: ${error.message}`,
             {
               topic: this.topic,
               partition: this.partition,
