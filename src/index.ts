@@ -25,3 +25,15 @@ export type { AgentBody, AgentOptions, Sink } from './streams/agent.js'
 export { AgentStream } from './streams/agent-stream.js'
 export type { ErrorPolicy, Event, OutgoingRecord } from './streams/types.js'
 export { DLQ_HEADERS, dlqTopic } from './runtime/dead-letter.js'
+
+// Timers, leadership and time
+export { Timers } from './runtime/timers.js'
+export type { CronOptions, TimerCallback, TimerContext, TimerHandle, TimerOptions } from './runtime/timers.js'
+export { LeaderElector } from './runtime/leader.js'
+export type { LeaderElectorOptions } from './runtime/leader.js'
+export { ManualClock, systemClock } from './runtime/clock.js'
+export type { Clock } from './runtime/clock.js'
+
+// Ops server
+export { startOpsServer } from './web/server.js'
+export type { OpsProvider, OpsServer, OpsServerOptions, WorkerStats } from './web/types.js'

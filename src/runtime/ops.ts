@@ -1,6 +1,13 @@
 /** The worker as the ops server sees it: health, and a stats snapshot with lag from the broker. */
 import type { Admin } from '../transport/types.js'
-import type { AgentStats, Health, OpsProvider, PartitionStats, TimerStats, WorkerStats } from '../web/types.js'
+import type {
+  AgentStats,
+  Health,
+  OpsProvider,
+  PartitionStats,
+  TimerStats,
+  WorkerStats,
+} from '../web/types.js'
 import type { Worker } from './worker.js'
 
 export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats[] = () => []): OpsProvider {
@@ -9,7 +16,8 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
       const state = worker.state
       if (state === 'running') return { status: 'ok' }
       if (state === 'new' || state === 'starting') return { status: 'starting' }
-      if (state === 'failed') return { status: 'failed', reason: 'the worker stopped on an error (see its log)' }
+      if (state === 'failed')
+        return { status: 'failed', reason: 'the worker stopped on an error (see its log)' }
       return { status: 'stopping' }
     },
     async stats(): Promise<WorkerStats> {
@@ -19,19 +27,41 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
       const committed = new Map(worker.committedOffsets().map((c) => [`${c.topic}:${c.partition}`, c.offset]))
       const ends = new Map<string, number>()
       for (const topic of Object.keys(assignment)) {
-        for (const o of await admin.listOffsets(topic, 'latest').catch(() => [])) ends.set(`${o.topic}:${o.partition}`, o.offset)
+        for (const o of await admin.listOffsets(topic, 'latest').catch(() => []))
+          ends.set(`${o.topic}:${o.partition}`, o.offset)
       }
       const partitions: PartitionStats[] = worker.positions().map(({ topic, partition, position }) => {
         const key = `${topic}:${partition}`
         const done = committed.get(key) ?? null
         const endOffset = ends.get(key) ?? null
-        return { topic, partition, committed: done, position: position ?? null, endOffset, lag: done !== null && endOffset !== null ? Math.max(0, endOffset - done) : null }
+        return {
+          topic,
+          partition,
+          committed: done,
+          position: position ?? null,
+          endOffset,
+          lag: done !== null && endOffset !== null ? Math.max(0, endOffset - done) : null,
+        }
       })
       const agents: AgentStats[] = worker.config.processors.map((p) => {
         const counts = worker.counts.get(p.name) ?? { in: 0, out: 0, errors: 0 }
-        return { name: p.name, topics: [p.topic], eventsIn: counts.in, eventsOut: counts.out, errors: counts.errors }
+        return {
+          name: p.name,
+          topics: [p.topic],
+          eventsIn: counts.in,
+          eventsOut: counts.out,
+          errors: counts.errors,
+        }
       })
-      return { appId: worker.config.appId, workerId: worker.config.workerId, timestamp: Date.now(), assignment, agents, partitions, timers: timers() }
+      return {
+        appId: worker.config.appId,
+        workerId: worker.config.workerId,
+        timestamp: Date.now(),
+        assignment,
+        agents,
+        partitions,
+        timers: timers(),
+      }
     },
   }
 }

@@ -6,9 +6,11 @@
 import { TributaryError } from '../errors.js'
 import { dlqTopic } from '../runtime/dead-letter.js'
 import { workerOps } from '../runtime/ops.js'
+import { LeaderElector } from '../runtime/leader.js'
+import { Timers, type CronOptions, type TimerCallback, type TimerOptions } from '../runtime/timers.js'
 import { Worker } from '../runtime/worker.js'
 import { startOpsServer } from '../web/server.js'
-import type { OpsServer } from '../web/types.js'
+import type { OpsServer, TimerStats } from '../web/types.js'
 import { raw } from '../serde/codecs.js'
 import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
@@ -28,6 +30,10 @@ export class App {
   #transport: Transport | undefined
   #worker: Worker | undefined
   #ops: OpsServer | undefined
+  readonly #timerDeclarations: Array<(timers: Timers) => void> = []
+  #needsLeader = false
+  #timers: Timers | undefined
+  #leader: LeaderElector | undefined
 
   constructor(settings: AppSettings) {
     this.#given = settings
@@ -84,6 +90,26 @@ export class App {
     const agent = new Agent(name, stream, body, options)
     this.#agents.set(name, agent)
     return agent
+  }
+
+  /**
+   * Runs `fn` every `intervalMs` while the app runs (first run one interval after start; a run never
+   * overlaps the previous one). With `onLeader`, only on the one worker that is the app's leader.
+   */
+  timer(intervalMs: number, fn: TimerCallback, options: TimerOptions = {}): void {
+    if (options.onLeader) this.#needsLeader = true
+    this.#timerDeclarations.push((timers) => timers.timer(intervalMs, fn, options))
+  }
+
+  /** Runs `fn` on a cron schedule (e.g. '0 * * * *'); `onLeader` as for timer(). */
+  cron(expression: string, fn: TimerCallback, options: CronOptions = {}): void {
+    if (options.onLeader) this.#needsLeader = true
+    this.#timerDeclarations.push((timers) => timers.cron(expression, fn, options))
+  }
+
+  /** True while this worker is the app's leader (only tracked when a timer asks for onLeader). */
+  isLeader(): boolean {
+    return this.#leader?.isLeader() ?? false
   }
 
   get agents(): ReadonlyMap<string, Agent<any, any>> {
@@ -159,9 +185,21 @@ export class App {
     this.#worker = worker
     try {
       await worker.start()
+      await this.#startTimers(s)
       if (s.web) {
         const web = s.web
-        this.#ops = await startOpsServer({ provider: workerOps(worker, this.#transport.admin()), ...web })
+        const timers = (): TimerStats[] =>
+          (this.#timers?.stats() ?? []).map((t) => ({
+            name: t.name,
+            intervalMs: t.kind === 'interval' ? Number(t.schedule.replace(/\D/g, '')) || 0 : 0,
+            runs: t.runs,
+            errors: t.errors,
+            lastRunAt: t.lastRunAt ?? null,
+          }))
+        this.#ops = await startOpsServer({
+          provider: workerOps(worker, this.#transport.admin(), timers),
+          ...web,
+        })
         this.#log('info', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
       }
     } catch (error) {
@@ -169,6 +207,32 @@ export class App {
       throw error
     }
     return worker
+  }
+
+  async #startTimers(s: ResolvedSettings): Promise<void> {
+    if (this.#timerDeclarations.length === 0) return
+    if (this.#needsLeader) {
+      this.#leader = new LeaderElector({
+        transport: this.#transport!,
+        appId: s.id,
+        sessionTimeoutMs: s.sessionTimeoutMs,
+        workerId: s.workerId,
+        replicationFactor: s.topicReplicationFactor,
+        onError: (error) => this.#log('warn', `leader election: ${String(error)}`),
+      })
+      await this.#leader.start()
+    }
+    const timers = new Timers({
+      ...(this.#leader ? { leader: this.#leader } : {}),
+      ...(s.clock ? { clock: s.clock } : {}),
+      onError: (error, timer) =>
+        this.#log(
+          'error',
+          `timer ${timer} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    })
+    for (const declare of this.#timerDeclarations) declare(timers)
+    this.#timers = timers
   }
 
   /** The ops server's address while running, e.g. http://127.0.0.1:6066. */
@@ -189,8 +253,12 @@ export class App {
   async stop(): Promise<void> {
     const worker = this.#worker
     try {
+      await this.#timers?.stop()
       await worker?.stop()
+      await this.#leader?.stop()
     } finally {
+      this.#timers = undefined
+      this.#leader = undefined
       await this.#ops?.close()
       this.#ops = undefined
       await this.#transport?.close()

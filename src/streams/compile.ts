@@ -100,10 +100,16 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
   const sendAll = (value: unknown, context: TaskContext): void => {
     for (const sink of topics) {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
+      // Like Kafka Streams, an output carries the event time and headers of the record it came from.
+      const current = context.currentRecord()
       const record: ProducerRecord = {
         topic: topic.name,
-        key: context.currentRecord()?.key ?? null,
+        key: current?.key ?? null,
         value: topic.value.encode(value),
+      }
+      if (current) {
+        record.timestamp = current.timestamp
+        record.headers = current.headers
       }
       // Not awaited: the send holds the offsets of the records in process until acknowledged.
       context.emit([record])

@@ -1,5 +1,6 @@
 /** App settings: one defaults object, validated once at construction (STYLE.md). */
 import { TributaryError } from '../errors.js'
+import type { Clock } from '../runtime/clock.js'
 import { parseTransportUrl } from '../transport/url.js'
 import type { ErrorPolicy } from './types.js'
 
@@ -30,11 +31,14 @@ export interface AppSettings {
   workerId?: string
   /** The ops HTTP server (/health, /stats, /metrics); false for none. @default { port: 6066, host: '127.0.0.1' } */
   web?: { port?: number; host?: string } | false
+  /** The clock of timers (the test driver gives a manual one). @default systemClock */
+  clock?: Clock
   /** Receives log lines. @default warnings and errors to stderr */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void
 }
 
-export type ResolvedSettings = Required<Omit<AppSettings, 'log'>> & Pick<AppSettings, 'log'>
+export type ResolvedSettings = Required<Omit<AppSettings, 'log' | 'clock'>> &
+  Pick<AppSettings, 'log' | 'clock'>
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 
@@ -87,5 +91,6 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     workerId: settings.workerId ?? `${id}-${process.pid}`,
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
     log: settings.log,
+    clock: settings.clock,
   }
 }

@@ -75,3 +75,42 @@ test('the ops server shows the assignment and agent counts of a running app', as
     await app.stop()
   }
 })
+
+test('a leader timer runs on exactly one of two workers of an app, and moves when that worker stops', async () => {
+  const broker = `memory://leader-${randomUUID()}`
+  const runs = new Map<string, number>()
+  const build = (workerId: string): App => {
+    const app = new App({
+      id: 'timers',
+      broker,
+      workerId,
+      web: false,
+      sessionTimeoutMs: 1_000,
+      log: () => undefined,
+    })
+    app.timer(50, () => void runs.set(workerId, (runs.get(workerId) ?? 0) + 1), {
+      onLeader: true,
+      name: 'tick',
+    })
+    return app
+  }
+  const a = build('a')
+  const b = build('b')
+  await a.start()
+  await b.start()
+  try {
+    await new Promise((r) => setTimeout(r, 600))
+    assert.equal(runs.size, 1, `only one worker ran the leader timer: ${[...runs.keys()].join(', ')}`)
+    const [leader] = [...runs.keys()]
+    const [survivor, stopped] = leader === 'a' ? [b, a] : [a, b]
+    assert.ok(!survivor.isLeader())
+    await stopped.stop()
+    const before = runs.get(survivor.settings.workerId) ?? 0
+    await new Promise((r) => setTimeout(r, 800))
+    assert.ok(survivor.isLeader(), 'the survivor took over')
+    assert.ok((runs.get(survivor.settings.workerId) ?? 0) > before, 'and runs the timer')
+  } finally {
+    await a.stop()
+    await b.stop()
+  }
+})

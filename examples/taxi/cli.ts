@@ -1,0 +1,60 @@
+/** Command-line plumbing shared by the taxi examples: options, checks, main-module detection, waiting. */
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pathToFileURL } from 'node:url'
+
+/** The repo's development broker (`npm run kafka:start`). */
+export const LOCAL_KAFKA = 'kafka://127.0.0.1:19092'
+
+/** The options every example takes, for node:util parseArgs. */
+export const OPTIONS = {
+  broker: { type: 'string' },
+  topic: { type: 'string' },
+  file: { type: 'string' },
+  rows: { type: 'string' },
+  seed: { type: 'string' },
+  rate: { type: 'string' },
+  fast: { type: 'boolean' },
+} as const
+
+/** True when the module at `moduleUrl` is the script node was started with. */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1]
+  return script !== undefined && pathToFileURL(resolve(script)).href === moduleUrl
+}
+
+/** A whole number >= min from an option's text. */
+export function count(flag: string, text: string, min = 1): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${flag} must be a whole number >= ${min}, got "${text}"`)
+  return n
+}
+
+/** Rows per second: `--fast` is as fast as the broker takes them, `--rate n`, or the course's 1 row/s. */
+export function rateOf(values: { rate?: string | undefined; fast?: boolean | undefined }): number {
+  if (values.fast) return Infinity
+  if (values.rate === undefined) return 1
+  const rate = Number(values.rate)
+  if (!(rate > 0)) throw new Error(`--rate must be a number of rows per second > 0, got "${values.rate}"`)
+  return rate
+}
+
+/** Resolves once `done()` holds; rejects after `timeoutMs`, naming `what`. */
+export async function until(done: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+/** Runs a command's main function: an error goes to stderr and sets a failing exit code. */
+export function main(run: () => unknown): void {
+  Promise.resolve()
+    .then(run)
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error)
+      process.exitCode = 1
+    })
+}
