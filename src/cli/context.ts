@@ -29,11 +29,29 @@ export interface CliContext {
   client(
     command: Command,
     work: (transport: Transport, global: GlobalOptions, control: ClientControl) => Promise<number>,
+    options?: ClientOptions,
+  ): Promise<void>
+  /**
+   * Runs a long-lived command that opens its own connections (the worker: its app connects itself,
+   * possibly to an embedded memory:// broker) and stops gracefully at the first Ctrl-C or SIGTERM,
+   * through `signal`. Returns its exit code.
+   */
+  service(
+    command: Command,
+    work: (global: GlobalOptions, control: ClientControl) => Promise<number>,
   ): Promise<void>
 }
 
+export interface ClientOptions {
+  /**
+   * The broker to use when neither --broker nor TRIBUTARY_BROKER names one (e.g. `send --app` uses
+   * the app's own broker setting), instead of the CLI's default.
+   */
+  broker?: string
+}
+
 export interface ClientControl {
-  /** Aborted at the first Ctrl-C: the command stops taking work, finishes what it accepted and reports. */
+  /** Aborted at the first Ctrl-C (and, for a service, SIGTERM): the command stops taking work, finishes what it accepted and reports. */
   signal: AbortSignal
   /** A second Ctrl-C exits at once; the report (if any) tells what was still unsettled at that moment. */
   onForcedExit(report: () => string): void

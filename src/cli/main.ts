@@ -18,12 +18,15 @@ import {
   withDeadline,
 } from './broker.js'
 import type { GlobalOptions } from './broker.js'
+import { agentsCommand } from './commands/agents.js'
 import { consumeCommand } from './commands/consume.js'
 import { groupsCommand } from './commands/groups.js'
 import { produceCommand } from './commands/produce.js'
+import { sendCommand } from './commands/send.js'
 import { topicsCommand } from './commands/topics.js'
+import { workerCommand } from './commands/worker.js'
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from './context.js'
-import type { CliContext, CliIo } from './context.js'
+import type { CliContext, CliIo, ClientOptions } from './context.js'
 
 /** How the process's Ctrl-C reaches the running command. */
 export interface Interrupts {
@@ -31,6 +34,8 @@ export interface Interrupts {
   abort?: () => void
   /** What a second Ctrl-C (immediate exit) reports as unsettled. */
   report?: () => string
+  /** Set while a command that stops gracefully at SIGTERM runs (the worker); absent means SIGTERM ends the process. */
+  terminate?: () => void
 }
 
 function version(): string {
@@ -46,7 +51,9 @@ function version(): string {
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('tributary')
-    .description('Kafka command line of Tributary: topics, produce, consume, consumer groups')
+    .description(
+      'Kafka command line of Tributary: topics, produce, consume, consumer groups; apps: worker, agents, send',
+    )
     .version(version())
     .exitOverride()
     .configureOutput({
@@ -82,19 +89,24 @@ export function buildProgram(context: CliContext): Command {
     )
     .addHelpText(
       'after',
-      `\nThe broker comes from --broker, else TRIBUTARY_BROKER, else ${DEFAULT_BROKER}. memory:// cannot be\n` +
-        'used here: the embedded broker exists only inside the process of the app that created it.\n' +
+      `\nThe broker comes from --broker, else TRIBUTARY_BROKER, else ${DEFAULT_BROKER} (worker and send --app:\n` +
+        "else the app's own broker setting). memory:// cannot be used here, except by worker: the embedded\n" +
+        'broker exists only inside the process of the app that created it.\n' +
         '\nExamples:\n' +
         '  $ tributary --broker kafka://127.0.0.1:19092 topics create rides --partitions 3\n' +
         '  $ tributary produce rides --file rides.csv --key-delimiter ,\n' +
         '  $ tributary consume rides --group printers --from beginning --exit-at-end\n' +
         '  $ tributary groups describe printers\n' +
+        '  $ tributary worker app.ts --web-port 6067\n' +
         '  $ TRIBUTARY_SASL_PASSWORD=secret tributary -b kafka://broker:9093 --tls --sasl-mechanism SCRAM-SHA-512 --sasl-username app topics list',
     )
   program.addCommand(topicsCommand(context))
   program.addCommand(produceCommand(context))
   program.addCommand(consumeCommand(context))
   program.addCommand(groupsCommand(context))
+  program.addCommand(workerCommand(context))
+  program.addCommand(agentsCommand(context))
+  program.addCommand(sendCommand(context))
   inheritSettings(program)
   return program
 }
@@ -116,13 +128,15 @@ async function closeQuietly(transport: Transport): Promise<void> {
 export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}): Promise<number> {
   let exitCode = EXIT_OK
   let broker: { display: string; fromDefault: boolean } | undefined
-  const open = (command: Command): { transport: Transport; global: GlobalOptions } => {
+  const open = (
+    command: Command,
+    options: ClientOptions = {},
+  ): { transport: Transport; global: GlobalOptions } => {
     const global = command.optsWithGlobals<GlobalOptions>()
-    const target = resolveBroker(global)
-    broker = {
-      display: target.display,
-      fromDefault: command.getOptionValueSourceWithGlobals('broker') === 'default',
-    }
+    const fromDefault = command.getOptionValueSourceWithGlobals('broker') === 'default'
+    const url = fromDefault && options.broker !== undefined ? options.broker : global.broker
+    const target = resolveBroker({ ...global, broker: url })
+    broker = { display: target.display, fromDefault: fromDefault && options.broker === undefined }
     return { transport: connect(target), global }
   }
   const context: CliContext = {
@@ -135,8 +149,8 @@ export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}
         await closeQuietly(transport)
       }
     },
-    async client(command, work) {
-      const { transport, global } = open(command)
+    async client(command, work, options) {
+      const { transport, global } = open(command, options)
       const controller = new AbortController()
       interrupts.abort = () => controller.abort()
       try {
@@ -147,6 +161,21 @@ export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}
       } finally {
         interrupts.abort = undefined
         await closeQuietly(transport)
+      }
+    },
+    async service(command, work) {
+      const global = command.optsWithGlobals<GlobalOptions>()
+      const controller = new AbortController()
+      interrupts.abort = () => controller.abort()
+      interrupts.terminate = () => controller.abort()
+      try {
+        exitCode = await work(global, {
+          signal: controller.signal,
+          onForcedExit: (r) => (interrupts.report = r),
+        })
+      } finally {
+        interrupts.abort = undefined
+        interrupts.terminate = undefined
       }
     },
   }
@@ -192,6 +221,20 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     process.stderr.write(`\nInterrupted${report === undefined ? '' : `: ${report}`}\n`)
     process.exit(EXIT_INTERRUPTED)
   })
+  // SIGTERM (systemd, Kubernetes, `kill`) stops a worker gracefully; any other command, or a second
+  // SIGTERM, ends the process by the signal's default action, as before this handler existed.
+  const onTerminate = (): void => {
+    const terminate = interrupts.terminate
+    if (terminate !== undefined) {
+      interrupts.terminate = undefined
+      process.stderr.write('Stopping (SIGTERM): finishing what was started...\n')
+      terminate()
+      return
+    }
+    process.off('SIGTERM', onTerminate)
+    process.kill(process.pid, 'SIGTERM')
+  }
+  process.on('SIGTERM', onTerminate)
   // A closed stdout (`| head`) is a normal way to stop reading; consume notices and ends cleanly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error

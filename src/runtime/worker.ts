@@ -154,6 +154,11 @@ export class Worker {
       await this.#consumer.subscribe(topics, {
         onAssigned: (partitions) => this.#assign(partitions),
         onRevoked: (partitions) => this.#revoke(partitions),
+        onRebalanceStarting: () => {
+          void this.#commit().catch((e: unknown) =>
+            this.#log('info', `commit at rebalance start refused: ${String(e)}`),
+          )
+        },
       })
       this.#loop = this.#pollLoop()
     }

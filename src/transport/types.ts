@@ -117,6 +117,12 @@ export interface RebalanceListener {
    * them after this point is refused, since another member may own them now.
    */
   onRevoked?(partitions: TopicPartition[]): void | Promise<void>
+  /**
+   * Called as soon as this member learns that the group is rebalancing, before its partitions move
+   * where the transport allows it (kafka:// rejoins by itself, so this is the last moment to commit
+   * under the current generation). Not awaited.
+   */
+  onRebalanceStarting?(): void
 }
 
 /** Where `assign` starts reading a partition. */

@@ -101,7 +101,7 @@ async function createTopics(transport: Transport, run: Run): Promise<void> {
   ])
 }
 
-test('two worker processes share six partitions; a SIGKILLed worker restarts and loses nothing, with duplicates only from its uncommitted range', async (t) => {
+test('two worker processes share six partitions; a SIGKILLed worker restarts and loses nothing, and duplicates come only from uncommitted ranges', async (t) => {
   const transport = openTransport(testBroker())
   const id = randomUUID().slice(0, 8)
   const run: Run = { appId: `scale-${id}`, input: `scale-in-${id}`, output: `scale-out-${id}` }
@@ -151,19 +151,32 @@ test('two worker processes share six partitions; a SIGKILLed worker restarts and
       assert.equal(expected, 1_000, `${key}: all 1,000 in order`)
     }
     const duplicated = [...byInput.entries()].filter(([, list]) => list.length > 1)
+    // Duplicates from the kill: first processed by the killed worker, at or after what it had
+    // committed. Duplicates from the hand-over when the restarted worker joined: kafka:// rejoins
+    // without a pre-revoke hook (see the transport), so a live worker's last uncommitted records of
+    // a partition that moves are processed again by the new owner, never by the same worker.
+    let fromKill = 0
+    let fromHandOver = 0
     for (const [input, list] of duplicated) {
       const first = list[0]!
-      assert.equal(
-        first.worker,
-        'a',
-        `${input} duplicated, first processed by ${first.worker}, not by the killed worker`,
-      )
-      const committed = committedAtKill.get(first.partition) ?? 0
-      assert.ok(
-        first.offset >= committed,
-        `${input} at offset ${first.offset} was committed (${committed}) yet processed again`,
-      )
+      if (first.worker === 'a') {
+        const committed = committedAtKill.get(first.partition) ?? 0
+        assert.ok(
+          first.offset >= committed,
+          `${input} at offset ${first.offset} was committed (${committed}) yet processed again`,
+        )
+        fromKill++
+      } else {
+        assert.ok(
+          list.slice(1).every((o) => o.worker !== first.worker),
+          `${input} processed twice by the live worker ${first.worker}`,
+        )
+        fromHandOver++
+      }
     }
+    t.diagnostic(
+      `duplicates: ${fromKill} from the killed worker's uncommitted range, ${fromHandOver} from the hand-over to the restarted worker`,
+    )
     const extra = outputs.length - byInput.size
     const perWorker = new Map<string, number>()
     for (const list of byInput.values())
@@ -174,7 +187,7 @@ test('two worker processes share six partitions; a SIGKILLed worker restarts and
       'both workers processed records',
     )
     t.diagnostic(
-      `outputs ${outputs.length} for 100,000 inputs: ${duplicated.length} inputs duplicated (${extra} extra outputs), all from the killed worker's uncommitted range`,
+      `outputs ${outputs.length} for 100,000 inputs: ${duplicated.length} inputs duplicated (${extra} extra outputs)`,
     )
   } finally {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL')

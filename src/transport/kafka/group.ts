@@ -63,6 +63,13 @@ export class Group {
     })
     client.on('consumer:group:rebalance', () => {
       this.#rebalancing = true
+      // Platformatic sends JoinGroup right after this event: a commit started now may still land
+      // under the current generation, so the records processed so far are not redelivered.
+      try {
+        this.#listener.onRebalanceStarting?.()
+      } catch (error) {
+        this.#error ??= error
+      }
     })
     // A background rejoin that failed for good: the next poll joins again (and reports it if that fails).
     client.on('error', () => {

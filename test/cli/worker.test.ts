@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { after, before, describe, test } from 'node:test'
+import { loadApp } from '../../src/cli/app-loader.js'
+import { effectiveBroker, runWorker } from '../../src/cli/commands/worker.js'
+import { run } from '../../src/cli/main.js'
+import { openTransport } from '../../src/transport/index.js'
+import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import { testBroker } from '../helpers/broker.js'
+import { pollUntil } from '../transport/helpers.js'
+import { Collector, repo, startCli } from './helpers.js'
+import type { CliResult } from './helpers.js'
+
+const broker = testBroker()
+const taxi = join(repo, 'test/cli/fixtures/taxi.ts')
+
+/** Env of a worker child whose app id and topics are its own (the fixture reads them). */
+function fixtureEnv(extra: Record<string, string> = {}): {
+  env: Record<string, string>
+  prefix: string
+  appId: string
+} {
+  const id = randomUUID().slice(0, 8)
+  const prefix = `worker-${id}-`
+  const appId = `worker-app-${id}`
+  return { env: { TAXI_APP_ID: appId, TAXI_TOPIC_PREFIX: prefix, ...extra }, prefix, appId }
+}
+
+/** Resolves with the child's stderr once it matches `pattern`; rejects if the child exits first or time runs out. */
+function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(
+      () => finish(new Error(`no ${pattern} within ${timeoutMs} ms; stderr:\n${text}`)),
+      timeoutMs,
+    )
+    const onData = (chunk: string | Buffer): void => {
+      text += chunk.toString()
+      if (pattern.test(text)) finish()
+    }
+    const onExit = (): void => finish(new Error(`the worker exited before ${pattern}; stderr:\n${text}`))
+    function finish(error?: Error): void {
+      clearTimeout(timer)
+      child.stderr?.off('data', onData)
+      child.off('exit', onExit)
+      if (error) reject(error)
+      else resolve(text)
+    }
+    child.stderr?.on('data', onData)
+    child.once('exit', onExit)
+  })
+}
+
+/**
+ * Waits for the child to exit, at most `ms`; a child still running then is killed, so that a worker
+ * that does not stop fails the test instead of hanging it.
+ */
+async function exitWithin(child: ChildProcess, done: Promise<CliResult>, ms: number): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)))
+  const first = await Promise.race([done, late])
+  clearTimeout(timer)
+  if (first !== 'late') return first
+  child.kill('SIGKILL')
+  const killed = await done
+  assert.fail(`the worker was still running ${ms} ms later (killed); stderr:\n${killed.stderr}`)
+}
+
+async function readUntil(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
+  const consumer = transport.consumer()
+  const partitions = (await transport.admin().describeTopics([topic]))[0]!.partitions
+  await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })))
+  try {
+    return await pollUntil(consumer, (records) => records.length >= count, 60_000)
+  } finally {
+    await consumer.close()
+  }
+}
+
+const ride = (vendor: string, fare: number): Buffer => Buffer.from(JSON.stringify({ vendor, fare }))
+
+describe(`tributary worker against Apache Kafka at ${broker}`, () => {
+  let transport: Transport
+
+  before(() => {
+    transport = openTransport(broker)
+  })
+
+  after(async () => {
+    await transport.close()
+  })
+
+  test('a worker processes the records sent to its topic, and SIGTERM stops it gracefully with exit 0', async () => {
+    const { env, prefix, appId } = fixtureEnv()
+    const workerId = `w-${randomUUID().slice(0, 8)}`
+    const { child, done } = startCli(
+      ['--broker', broker, 'worker', taxi, '--web-port', '0', '--worker-id', workerId],
+      env,
+    )
+    try {
+      const startup = await waitForStderr(child, /is running/)
+      assert.match(
+        startup,
+        new RegExp(
+          `^Worker ${workerId} of app "${appId}" is running: broker ${broker}; agents big-rides, by-vendor; ` +
+            'ops http://127\\.0\\.0\\.1:\\d+\\. SIGTERM or Ctrl-C stops it gracefully\\.\\n$',
+        ),
+      )
+      const opsUrl = /ops (http:\/\/\S+)\./.exec(startup)![1]!
+      const producer = transport.producer()
+      const fares: Array<[string, number]> = [
+        ['v1', 5],
+        ['v2', 25],
+        ['v1', 30],
+        ['v2', 0],
+        ['v1', 50],
+        ['v2', 10],
+      ]
+      await producer.send(
+        fares.map(([vendor, fare], i) => ({
+          topic: `${prefix}rides`,
+          key: Buffer.from(`r${i}`),
+          value: ride(vendor, fare),
+        })),
+      )
+      await producer.close()
+
+      const big = await readUntil(transport, `${prefix}big-rides`, 3)
+      assert.deepEqual(
+        big
+          .map((r) => JSON.parse(r.value!.toString()) as { fare: number })
+          .map((r) => r.fare)
+          .sort((a, b) => a - b),
+        [25, 30, 50],
+      )
+      const counts = await readUntil(transport, `${prefix}vendor-counts`, 5)
+      const last = new Map(counts.map((r) => [r.key!.toString(), Number(r.value!.toString())]))
+      assert.deepEqual(Object.fromEntries(last), { V1: 3, V2: 2 })
+      const health = await fetch(`${opsUrl}/health`)
+      assert.equal(health.status, 200)
+    } finally {
+      const stopping = Date.now()
+      child.kill('SIGTERM')
+      const result = await exitWithin(child, done, 15_000)
+      assert.equal(result.code, 0, result.stderr)
+      assert.ok(Date.now() - stopping < 10_000, `stopping took ${Date.now() - stopping} ms`)
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `Worker ${workerId} of app "${appId}" stopped: processed records committed, group left\\.\\n$`,
+        ),
+      )
+    }
+    // The graceful stop committed every record of the source topic.
+    const committed = await transport.admin().listGroupOffsets(appId)
+    const rides = committed.filter((o) => o.topic === `${prefix}rides`)
+    assert.equal(
+      rides.reduce((sum, o) => sum + o.offset, 0),
+      6,
+    )
+  })
+
+  test('a worker whose app fails on a malformed record exits 1 naming topic, partition and offset', async () => {
+    const { env, prefix } = fixtureEnv({ TAXI_ERRORS: 'fail' })
+    const { child, done } = startCli(['--broker', broker, 'worker', taxi, '--no-web'], env)
+    try {
+      await waitForStderr(child, /is running/)
+      const producer = transport.producer()
+      const topic = `${prefix}rides`
+      await producer.send([{ topic, partition: 0, key: Buffer.from('ok'), value: ride('v1', 30) }])
+      await producer.send([{ topic, partition: 0, key: Buffer.from('bad'), value: Buffer.from('not json') }])
+      await producer.close()
+    } catch (error) {
+      child.kill('SIGKILL')
+      throw error
+    }
+    const result = await exitWithin(child, done, 60_000)
+    assert.equal(result.code, 1, result.stderr)
+    const lines = result.stderr.trimEnd().split('\n')
+    assert.match(
+      lines.at(-1)!,
+      new RegExp(
+        `^error: agent "big-rides" on ${prefix}rides\\[0\\]: record ${prefix}rides\\[0\\]@1 could not be decoded: the value could not be decoded with codec json: .*not valid JSON`,
+      ),
+    )
+    // Printed once, as the command's error line, not also as a log line of the worker.
+    assert.equal(lines.filter((line) => line.includes('agent "big-rides"')).length, 1, result.stderr)
+  })
+
+  test('on memory:// the worker runs the app and its embedded broker in its own process', async () => {
+    const { child, done } = startCli(['--broker', `memory://${randomUUID()}`, 'worker', taxi, '--no-web'])
+    const startup = await waitForStderr(child, /is running/).catch((error: unknown) => {
+      child.kill('SIGKILL')
+      throw error
+    })
+    assert.match(
+      startup,
+      /broker memory:\/\/[0-9a-f-]+ \(embedded: the broker runs inside this worker process, and nothing outside it can reach it\); agents big-rides, by-vendor; ops off\./,
+    )
+    child.kill('SIGTERM')
+    const result = await exitWithin(child, done, 15_000)
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stderr, /stopped: processed records committed, group left\.\n$/)
+  })
+})
+
+describe('tributary worker, in process', () => {
+  test('runWorker applies the overrides, processes records on memory:// and stops when its signal is aborted', async () => {
+    const { app } = await loadApp(taxi)
+    const err = new Collector()
+    const controller = new AbortController()
+    const url = `memory://worker-${randomUUID()}`
+    const running = runWorker(
+      app,
+      { broker: url, web: false, workerId: 'in-process' },
+      { err, signal: controller.signal },
+    )
+    const deadline = Date.now() + 20_000
+    while (!err.text().includes('is running')) {
+      assert.ok(Date.now() < deadline, err.text())
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(app.settings.broker, url)
+    assert.equal(app.settings.workerId, 'in-process')
+    const rides = app.topics.get('rides')!
+    for (const fare of [10, 20, 30]) await rides.send({ key: `r${fare}`, value: { vendor: 'v', fare } })
+    while ((app.worker?.counts.get('big-rides')?.out ?? 0) < 2) {
+      assert.ok(Date.now() < deadline, JSON.stringify([...(app.worker?.counts ?? [])]))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    controller.abort()
+    const summary = await running
+    assert.deepEqual(summary, { appId: 'taxi', workerId: 'in-process', broker: url, opsUrl: undefined })
+    assert.match(
+      err.text(),
+      /^Worker in-process of app "taxi" is running: broker memory:\/\/worker-.* \(embedded/,
+    )
+    assert.match(err.text(), /Worker in-process of app "taxi" stopped/)
+    assert.equal(app.worker, undefined)
+  })
+
+  test("--broker replaces the app's broker, and --tls and the SASL flags are folded into its URL", () => {
+    const global = { broker: 'kafka://localhost:9092', timeout: 1000 }
+    assert.equal(effectiveBroker('memory://', global, false), undefined)
+    assert.equal(effectiveBroker('kafka://a:1', { ...global, broker: 'memory://x' }, true), 'memory://x')
+    assert.equal(
+      effectiveBroker(
+        'kafka://a:1,b:2',
+        { ...global, tls: true, saslMechanism: 'SCRAM-SHA-512', saslUsername: 'app', saslPassword: 'p@ss:w' },
+        false,
+      ),
+      'kafka://app:p%40ss%3Aw@a:1,b:2?tls=true&sasl=SCRAM-SHA-512',
+    )
+    assert.throws(
+      () => effectiveBroker('memory://', { ...global, tls: true }, false),
+      /--tls and the --sasl-\* flags apply to a Kafka broker, and the broker is memory:\/\//,
+    )
+  })
+
+  test('--no-web cannot be combined with --web-port, and the module must exist', async () => {
+    const cli = async (...args: string[]) => {
+      const stderr = new Collector()
+      const code = await run(['node', 'tributary', ...args], {
+        stdin: Readable.from([]),
+        stdout: new Collector(),
+        stderr,
+      })
+      return { code, stderr: stderr.text() }
+    }
+    const both = await cli('worker', taxi, '--no-web', '--web-port', '7000')
+    assert.equal(both.code, 1)
+    assert.match(both.stderr, /error: option '--no-web' cannot be used with option '--web-port <n>'/)
+    const missing = await cli('worker', join(repo, 'test/cli/fixtures/absent.ts'))
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /^error: App module ".*absent\.ts" does not exist/)
+  })
+})
