@@ -117,7 +117,7 @@ async function runAgent(broker: string, input: string, output: string, total: nu
     await app.start()
     let done = 0
     while (done < total) {
-      await new Promise((r) => setTimeout(r, 50))
+      await new Promise((r) => setTimeout(r, 20))
       const now = await committed(transport, id)
       bar.add(now - done)
       done = now

@@ -6,6 +6,7 @@
 import type { Op } from '../streams/stream.js'
 import type { ProducerRecord } from '../transport/types.js'
 import type { TaskContext } from './context.js'
+import { RecordEvent } from './event.js'
 import type { AnyEvent } from './types.js'
 
 /** The operators dropped the event (filter, or branch sent it elsewhere): it is done. */
@@ -23,6 +24,11 @@ export function forwarded(event: AnyEvent, topic: string): ProducerRecord {
   }
 }
 
+/** A mapped event: RecordEvent keeps its record; a plain object (tests, custom sources) is copied. */
+function withValue(event: AnyEvent, value: unknown): AnyEvent {
+  return event instanceof RecordEvent ? event.withValue(value) : { ...event, value }
+}
+
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -38,8 +44,8 @@ export function applyOps(
     switch (op.kind) {
       case 'map': {
         const value = op.fn(event.value, event)
-        if (isPromise(value)) return value.then((v) => applyOps({ ...event, value: v }, ops, context, i + 1))
-        event = { ...event, value }
+        if (isPromise(value)) return value.then((v) => applyOps(withValue(event, v), ops, context, i + 1))
+        event = withValue(event, value)
         break
       }
       case 'filter': {

@@ -40,6 +40,7 @@ export class PartitionTask {
   #failed: Error | undefined
   /** Entries handed to the body since it last asked for a record: the records in process. */
   #current: TrackedEntry[] = []
+  #spare: TrackedEntry[] = []
   #done: Promise<void> | undefined
   #outputs = 0
   #outputsDrained: (() => void) | undefined
@@ -96,8 +97,9 @@ export class PartitionTask {
   }
 
   #emit(records: ProducerRecord[]): void {
-    // A copy: #current changes as records are taken and dropped, the hold must not.
-    const held = this.#current.slice()
+    // The entry itself, or a copy: #current changes as records are taken and dropped, the hold must not.
+    const current = this.#current
+    const held = current.length === 1 ? current[0]! : current.slice()
     const count = records.length
     this.tracker.hold(held)
     this.#outputs++
@@ -140,10 +142,13 @@ export class PartitionTask {
   /** Releases the processing hold of the records in process: the body asked for the next one. */
   #advance(): void {
     if (this.#current.length === 0) return
+    // Two arrays swap roles, so that a record costs no array here.
     const done = this.#current
-    this.#current = []
+    this.#current = this.#spare
     this.tracker.release(done)
     for (let i = 0; i < done.length; i++) this.#host.onProgress(this, 'in')
+    done.length = 0
+    this.#spare = done
   }
 
   /**
@@ -194,7 +199,7 @@ export class PartitionTask {
   #dropLast(): void {
     const entry = this.#current.pop()
     if (entry) {
-      this.tracker.release([entry])
+      this.tracker.release(entry)
       this.#host.onProgress(this, 'in')
     }
   }

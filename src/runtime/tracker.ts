@@ -31,13 +31,15 @@ export class OffsetTracker {
   }
 
   /** Adds a hold (an output in flight) to entries still being processed. */
-  hold(entries: readonly TrackedEntry[]): void {
-    for (const e of entries) e.holds++
+  hold(entries: TrackedEntry | readonly TrackedEntry[]): void {
+    if (!Array.isArray(entries)) (entries as TrackedEntry).holds++
+    else for (const e of entries as readonly TrackedEntry[]) e.holds++
   }
 
   /** Releases one hold of each entry; compacts the done prefix. */
-  release(entries: readonly TrackedEntry[]): void {
-    for (const e of entries) e.holds--
+  release(entries: TrackedEntry | readonly TrackedEntry[]): void {
+    if (!Array.isArray(entries)) (entries as TrackedEntry).holds--
+    else for (const e of entries as readonly TrackedEntry[]) e.holds--
     this.#compact()
   }
 

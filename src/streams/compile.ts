@@ -5,6 +5,7 @@
  */
 import { TributaryError } from '../errors.js'
 import type { TaskContext } from '../runtime/context.js'
+import { RecordEvent } from '../runtime/event.js'
 import type { AnyEvent, ProcessorSpec } from '../runtime/types.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
 import type { Agent, Sink } from './agent.js'
@@ -47,16 +48,7 @@ function decoder(topic: Topic<any, any>): (record: ConsumedRecord) => AnyEvent {
         { cause: error },
       )
     }
-    return {
-      key,
-      value,
-      headers: record.headers,
-      timestamp: record.timestamp,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      raw: { key: record.key, value: record.value },
-    }
+    return new RecordEvent(record, key, value)
   }
 }
 
