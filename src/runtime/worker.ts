@@ -45,6 +45,12 @@ export interface WorkerConfig {
   offsetReset?: 'earliest' | 'latest'
   /** This worker's name in logs and in the group (client id). */
   workerId?: string
+  /**
+   * How long a graceful stop waits for agents to finish the records in hand. Past it, the stuck
+   * records are left uncommitted (they are processed again after a restart) and the worker stops.
+   * @default 30000
+   */
+  stopTimeoutMs?: number
   log?: (level: 'info' | 'warn' | 'error', message: string) => void
 }
 
@@ -84,6 +90,7 @@ export class Worker {
       sessionTimeoutMs: 10_000,
       offsetReset: 'earliest',
       workerId: `${config.appId}-${process.pid}`,
+      stopTimeoutMs: 30_000,
       ...config,
     }
     for (const p of config.processors) this.counts.set(p.name, { in: 0, out: 0, errors: 0 })
@@ -185,7 +192,7 @@ export class Worker {
 
   async #revoke(partitions: TopicPartition[]): Promise<void> {
     const keys = partitions.map((p) => keyOf(p.topic, p.partition))
-    await Promise.all(keys.flatMap((k) => this.#tasks.get(k) ?? []).map((t) => t.close()))
+    await this.#closeTasks(keys.flatMap((k) => this.#tasks.get(k) ?? []))
     try {
       await this.#commit(keys)
     } catch (error) {
@@ -198,6 +205,28 @@ export class Worker {
     for (const k of keys) {
       this.#tasks.delete(k)
       this.#committed.delete(k)
+    }
+  }
+
+  /**
+   * Closes tasks: each finishes the record in hand and its outputs. Past stopTimeoutMs the stuck
+   * ones are given up: their records stay uncommitted and are processed again after a restart.
+   */
+  async #closeTasks(tasks: PartitionTask[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const closed = await Promise.race([
+      Promise.all(tasks.map((t) => t.close())).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.stopTimeoutMs))),
+    ])
+    clearTimeout(timer)
+    if (!closed) {
+      const stuck = tasks
+        .filter((t) => t.tracker.inFlight() > 0)
+        .map((t) => `${t.spec.name} on ${t.topic}[${t.partition}]`)
+      this.#log(
+        'error',
+        `stop: agents still busy after ${this.config.stopTimeoutMs} ms (${stuck.join(', ')}); their records stay uncommitted`,
+      )
     }
   }
 
@@ -217,7 +246,8 @@ export class Worker {
       }
       let records: ConsumedRecord[]
       try {
-        records = await consumer.poll({ timeoutMs: 200, maxRecords: 2_000 })
+        // Short polls: a stop waits for the one in progress.
+        records = await consumer.poll({ timeoutMs: 100, maxRecords: 2_000 })
       } catch (error) {
         this.#fail(error instanceof Error ? error : new Error(String(error)))
         return
@@ -312,10 +342,12 @@ export class Worker {
       clearInterval(this.#commitTimer)
       await this.#loop
       const tasks = [...this.#tasks.values()].flat()
-      await Promise.all(tasks.map((t) => t.close()))
+      await this.#closeTasks(tasks)
       if (wasRunning !== 'new') {
         await this.#commit().catch((e: unknown) => this.#log('warn', `final commit failed: ${String(e)}`))
       }
+      // Closed and committed: leaving the group (which revokes) has nothing more to do for them.
+      this.#tasks.clear()
       await this.#consumer
         ?.close()
         .catch((e: unknown) => this.#log('warn', `leaving the group failed: ${String(e)}`))

@@ -180,6 +180,7 @@ export class App {
       sessionTimeoutMs: s.sessionTimeoutMs,
       offsetReset: s.offsetReset,
       workerId: s.workerId,
+      stopTimeoutMs: s.stopTimeoutMs,
       ...(s.log ? { log: s.log } : {}),
     })
     this.#worker = worker

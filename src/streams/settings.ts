@@ -27,6 +27,8 @@ export interface AppSettings {
   sessionTimeoutMs?: number
   /** Where a new group starts reading. @default 'earliest' */
   offsetReset?: 'earliest' | 'latest'
+  /** How long a graceful stop waits for agents to finish the records in hand. @default 30000 */
+  stopTimeoutMs?: number
   /** This worker's name (client id). @default `<id>-<pid>` */
   workerId?: string
   /** The ops HTTP server (/health, /stats, /metrics); false for none. @default { port: 6066, host: '127.0.0.1' } */
@@ -88,6 +90,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     maxBufferedRecords: positive('maxBufferedRecords', settings.maxBufferedRecords ?? 10_000),
     sessionTimeoutMs: positive('sessionTimeoutMs', settings.sessionTimeoutMs ?? 10_000, 1000),
     offsetReset,
+    stopTimeoutMs: positive('stopTimeoutMs', settings.stopTimeoutMs ?? 30_000, 0),
     workerId: settings.workerId ?? `${id}-${process.pid}`,
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
     log: settings.log,

@@ -114,3 +114,40 @@ test('a leader timer runs on exactly one of two workers of an app, and moves whe
     await b.stop()
   }
 })
+
+test('a graceful stop gives up on an agent stuck on a record after stopTimeoutMs, leaving that record uncommitted', async () => {
+  const broker = `memory://stuck-${randomUUID()}`
+  const logs: string[] = []
+  const app = new App({
+    id: 'stuck',
+    broker,
+    web: false,
+    stopTimeoutMs: 300,
+    commitIntervalMs: 20,
+    log: (_l, m) => void logs.push(m),
+  })
+  const input = app.topic('in', { key: string, value: string })
+  let taken = 0
+  app.agent('hang', input, async (stream) => {
+    for await (const event of stream) {
+      taken++
+      if (event.value === 'stuck') await new Promise(() => undefined)
+    }
+  })
+  await app.start()
+  await input.send({ value: 'ok' })
+  await input.send({ value: 'stuck' })
+  while (taken < 2) await new Promise((r) => setTimeout(r, 10))
+  const started = Date.now()
+  await app.stop()
+  assert.ok(Date.now() - started < 5_000, 'stop did not wait forever')
+  assert.ok(
+    logs.some((m) => /still busy after 300 ms \(hang on in\[0\]\)/.test(m)),
+    logs.join('\n'),
+  )
+  const transport = openTransport(broker)
+  assert.deepEqual(await transport.admin().listGroupOffsets('stuck'), [
+    { topic: 'in', partition: 0, offset: 1 },
+  ])
+  await transport.close()
+})
