@@ -5,6 +5,10 @@
  *
  * Lifecycle: running -> (close) -> draining: the queue is cut, the body finishes the record in hand,
  * outputs are awaited -> closed. `fail` ends the task with a ProcessingError; the worker then stops.
+ *
+ * Concurrency: `spec.concurrency` copies of the body (lanes) take records from the one queue. Each
+ * lane tracks its own records in process; the tracker commits only the prefix done by all, so
+ * at-least-once holds, but records of one key may then finish out of order (as in Faust).
  */
 import { TributaryError, coordinates } from '../errors.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
@@ -32,15 +36,12 @@ export class PartitionTask {
   readonly topic: string
   readonly partition: number
   readonly tracker = new OffsetTracker()
-  readonly #host: TaskHost
+  readonly host: TaskHost
   readonly #queue: ConsumedRecord[] = []
-  #wake: (() => void) | undefined
+  #waiters: Array<() => void> = []
   #closing = false
   #position: number | undefined
   #failed: Error | undefined
-  /** Entries handed to the body since it last asked for a record: the records in process. */
-  #current: TrackedEntry[] = []
-  #spare: TrackedEntry[] = []
   #done: Promise<void> | undefined
   #outputs = 0
   #outputsDrained: (() => void) | undefined
@@ -49,11 +50,15 @@ export class PartitionTask {
     this.spec = spec
     this.topic = spec.topic
     this.partition = partition
-    this.#host = host
+    this.host = host
   }
 
   get queued(): number {
     return this.#queue.length
+  }
+
+  get closing(): boolean {
+    return this.#closing
   }
 
   get failure(): Error | undefined {
@@ -69,18 +74,36 @@ export class PartitionTask {
     if (this.#closing) return
     this.#position = record.offset + 1
     this.#queue.push(record)
-    this.#wake?.()
+    this.#waiters.shift()?.()
+  }
+
+  /** The next queued record, or undefined when the queue is empty. */
+  take(): ConsumedRecord | undefined {
+    return this.#queue.shift()
+  }
+
+  /** Resolves when a record was pushed or the task is closing. */
+  waitForRecord(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  #wakeAll(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const wake of waiters) wake()
   }
 
   start(): void {
-    this.#done ??= this.#loop()
+    if (this.#done) return
+    const lanes = Array.from({ length: Math.max(1, this.spec.concurrency) }, () => new Lane(this))
+    this.#done = Promise.all(lanes.map((lane) => lane.run())).then(() => undefined)
   }
 
   /** Stops taking records, lets the body finish the one in hand, waits for outputs. */
   async close(): Promise<void> {
     this.#closing = true
     this.#queue.length = 0
-    this.#wake?.()
+    this.#wakeAll()
     await this.#done
     while (this.#outputs > 0) {
       await new Promise<void>((resolve) => (this.#outputsDrained = resolve))
@@ -88,55 +111,103 @@ export class PartitionTask {
     }
   }
 
-  readonly #context: TaskContext = {
-    processor: '',
-    topic: '',
-    partition: 0,
-    emit: (records) => this.#emit(records),
-    currentRecord: () => this.#current.at(-1)?.record,
-  }
-
-  #emit(records: ProducerRecord[]): void {
-    // The entry itself, or a copy: #current changes as records are taken and dropped, the hold must not.
-    const current = this.#current
-    const held = current.length === 1 ? current[0]! : current.slice()
+  /** Sends outputs of the held records; they stay uncommitted until acknowledged. */
+  produce(records: ProducerRecord[], held: TrackedEntry | TrackedEntry[]): void {
     const count = records.length
     this.tracker.hold(held)
     this.#outputs++
-    this.#host.produce(records, (error) => {
+    this.host.produce(records, (error) => {
       this.#outputs--
       if (error === undefined) {
         this.tracker.release(held)
-        for (let i = 0; i < count; i++) this.#host.onProgress(this, 'out')
+        for (let i = 0; i < count; i++) this.host.onProgress(this, 'out')
       } else {
         // An output that cannot be delivered must not be committed past: the records stay held.
-        this.#fail(
-          new TributaryError(
-            'KAFKA',
-            `${this.#where()}: an output could not be delivered: ${error.message}`,
-            {
-              topic: this.topic,
-              partition: this.partition,
-              cause: error,
-            },
-          ),
+        this.fail(
+          new TributaryError('KAFKA', `${this.where()}: an output could not be delivered: ${error.message}`, {
+            topic: this.topic,
+            partition: this.partition,
+            cause: error,
+          }),
         )
       }
       if (this.#outputs === 0) this.#outputsDrained?.()
     })
   }
 
-  #where(): string {
+  where(): string {
     return `agent "${this.spec.name}" on ${coordinates(this.topic, this.partition)}`
   }
 
-  #fail(error: Error): void {
+  fail(error: Error): void {
     if (this.#failed) return
     this.#failed = error
     this.#closing = true
     this.#queue.length = 0
-    this.#wake?.()
-    this.#host.onFailure(this, error)
+    this.#wakeAll()
+    this.host.onFailure(this, error)
+  }
+
+  /** Applies the error policy to records that could not be decoded or processed. */
+  async reject(entries: TrackedEntry[], error: unknown, what: string): Promise<void> {
+    const first = entries[0]!.record
+    const message = `${this.where()}: record ${coordinates(first.topic, first.partition, first.offset)} ${what}: ${
+      error instanceof Error ? error.message : String(error)
+    }`
+    this.host.onProgress(this, 'error')
+    if (this.spec.errors === 'fail') {
+      this.fail(
+        new TributaryError('KAFKA', message, {
+          topic: first.topic,
+          partition: first.partition,
+          offset: first.offset,
+          cause: error,
+        }),
+      )
+      return
+    }
+    if (this.spec.errors === 'skip') {
+      this.host.log('warn', `${message} (skipped)`)
+    } else {
+      this.host.log('warn', `${message} (sent to the dead-letter topic)`)
+      this.tracker.hold(entries)
+      await Promise.all(entries.map((e) => this.host.deadLetter(e.record, error, this.spec.name))).then(
+        () => this.tracker.release(entries),
+        (e: unknown) =>
+          this.fail(
+            new TributaryError('KAFKA', `${message}; the dead-letter topic refused it: ${String(e)}`, {
+              cause: e,
+            }),
+          ),
+      )
+    }
+    this.tracker.release(entries)
+  }
+}
+
+/** One copy of the agent body on a task: its stream, its records in process, its restarts. */
+class Lane {
+  readonly #task: PartitionTask
+  /** Entries handed to this body since it last asked for a record: the records in process. */
+  #current: TrackedEntry[] = []
+  #spare: TrackedEntry[] = []
+  readonly #context: TaskContext
+
+  constructor(task: PartitionTask) {
+    this.#task = task
+    this.#context = {
+      processor: task.spec.name,
+      topic: task.topic,
+      partition: task.partition,
+      emit: (records) => this.#emit(records),
+      currentRecord: () => this.#current.at(-1)?.record,
+    }
+  }
+
+  #emit(records: ProducerRecord[]): void {
+    // The entry itself, or a copy: #current changes as records are taken and dropped, the hold must not.
+    const current = this.#current
+    this.#task.produce(records, current.length === 1 ? current[0]! : current.slice())
   }
 
   /** Releases the processing hold of the records in process: the body asked for the next one. */
@@ -145,8 +216,8 @@ export class PartitionTask {
     // Two arrays swap roles, so that a record costs no array here.
     const done = this.#current
     this.#current = this.#spare
-    this.tracker.release(done)
-    for (let i = 0; i < done.length; i++) this.#host.onProgress(this, 'in')
+    this.#task.tracker.release(done)
+    for (let i = 0; i < done.length; i++) this.#task.host.onProgress(this.#task, 'in')
     done.length = 0
     this.#spare = done
   }
@@ -157,24 +228,20 @@ export class PartitionTask {
    * records are queued it answers with an already settled promise, so a record costs few allocations.
    */
   #nextEvent(): Promise<IteratorResult<AnyEvent>> {
+    const task = this.#task
     for (;;) {
-      if (this.#closing) return Promise.resolve({ done: true, value: undefined })
-      const record = this.#queue.shift()
-      if (record === undefined) {
-        return new Promise<void>((resolve) => (this.#wake = resolve)).then(() => {
-          this.#wake = undefined
-          return this.#nextEvent()
-        })
-      }
-      const entry = this.tracker.hand(record)
+      if (task.closing) return Promise.resolve({ done: true, value: undefined })
+      const record = task.take()
+      if (record === undefined) return task.waitForRecord().then(() => this.#nextEvent())
+      const entry = task.tracker.hand(record)
       let event: AnyEvent
       try {
-        event = this.spec.decode(record)
+        event = task.spec.decode(record)
       } catch (error) {
-        return this.#reject([entry], error, 'could not be decoded').then(() => this.#nextEvent())
+        return task.reject([entry], error, 'could not be decoded').then(() => this.#nextEvent())
       }
       this.#current.push(entry)
-      const result = applyOps(event, this.spec.ops, this.#context)
+      const result = applyOps(event, task.spec.ops, this.#context)
       if (result === DROPPED) {
         this.#dropLast()
         continue
@@ -190,77 +257,38 @@ export class PartitionTask {
     }
   }
 
-  /** The stream the body iterates: each request for a record means the ones before are processed. */
-  #stream(): AgentStream<AnyEvent> {
-    return new AgentStream({ next: () => this.#nextEvent() }, () => this.#advance())
-  }
-
   /** An operator dropped the record just taken: it is done (it must not share the fate of others). */
   #dropLast(): void {
     const entry = this.#current.pop()
     if (entry) {
-      this.tracker.release(entry)
-      this.#host.onProgress(this, 'in')
+      this.#task.tracker.release(entry)
+      this.#task.host.onProgress(this.#task, 'in')
     }
   }
 
-  async #loop(): Promise<void> {
-    Object.assign(this.#context, { processor: this.spec.name, topic: this.topic, partition: this.partition })
-    while (!this.#closing) {
+  async run(): Promise<void> {
+    const task = this.#task
+    while (!task.closing) {
       try {
-        await this.spec.run(this.#stream(), this.#context)
-        if (!this.#closing) this.#host.log('warn', `${this.#where()}: the agent returned; restarting it`)
+        // The stream the body iterates: each request for a record means the ones before are processed.
+        const stream = new AgentStream({ next: () => this.#nextEvent() }, () => this.#advance())
+        await task.spec.run(stream, this.#context)
+        if (!task.closing) task.host.log('warn', `${task.where()}: the agent returned; restarting it`)
         this.#advance()
       } catch (error) {
-        if (this.#failed) return
+        if (task.failure) return
         const bad = this.#current
         this.#current = []
         if (bad.length === 0) {
-          this.#fail(
-            new TributaryError('KAFKA', `${this.#where()} failed before taking a record: ${String(error)}`, {
+          task.fail(
+            new TributaryError('KAFKA', `${task.where()} failed before taking a record: ${String(error)}`, {
               cause: error,
             }),
           )
           return
         }
-        await this.#reject(bad, error, 'failed')
+        await task.reject(bad, error, 'failed')
       }
     }
-  }
-
-  /** Applies the error policy to records that could not be decoded or processed. */
-  async #reject(entries: TrackedEntry[], error: unknown, what: string): Promise<void> {
-    const first = entries[0]!.record
-    const message = `${this.#where()}: record ${coordinates(first.topic, first.partition, first.offset)} ${what}: ${
-      error instanceof Error ? error.message : String(error)
-    }`
-    this.#host.onProgress(this, 'error')
-    if (this.spec.errors === 'fail') {
-      this.#fail(
-        new TributaryError('KAFKA', message, {
-          topic: first.topic,
-          partition: first.partition,
-          offset: first.offset,
-          cause: error,
-        }),
-      )
-      return
-    }
-    if (this.spec.errors === 'skip') {
-      this.#host.log('warn', `${message} (skipped)`)
-    } else {
-      this.#host.log('warn', `${message} (sent to the dead-letter topic)`)
-      this.tracker.hold(entries)
-      await Promise.all(entries.map((e) => this.#host.deadLetter(e.record, error, this.spec.name))).then(
-        () => this.tracker.release(entries),
-        (e: unknown) =>
-          this.#fail(
-            new TributaryError('KAFKA', `${message}; the dead-letter topic refused it: ${String(e)}`, {
-              cause: e,
-            }),
-          ),
-      )
-    }
-    this.tracker.release(entries)
   }
 }

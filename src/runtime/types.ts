@@ -23,4 +23,6 @@ export interface ProcessorSpec {
   /** The agent body: consumes the stream until it ends. */
   run(stream: AgentStream<AnyEvent>, context: TaskContext): Promise<void>
   readonly errors: ErrorPolicy
+  /** Copies of the body per partition task. @default 1 */
+  readonly concurrency: number
 }

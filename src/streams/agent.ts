@@ -18,6 +18,12 @@ export interface AgentOptions {
   sink?: Sink[]
   /** For records that fail to decode or whose processing throws. @default the app's `errors` ('fail') */
   errors?: ErrorPolicy
+  /**
+   * Copies of the body run per partition, taking records from the same queue: for IO-bound bodies.
+   * Above 1, records of one key may finish out of order; commits still only cover records done by
+   * every copy (at-least-once). @default 1
+   */
+  concurrency?: number
 }
 
 export class Agent<K, V> {
@@ -29,6 +35,15 @@ export class Agent<K, V> {
   constructor(name: string, stream: Stream<K, V>, body: AgentBody<K, V>, options: AgentOptions = {}) {
     if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
       throw new TributaryError('INVALID_ARGUMENT', `Agent name "${name}" is not valid: use a-z A-Z 0-9 . _ -`)
+    }
+    if (
+      options.concurrency !== undefined &&
+      (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    ) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Agent "${name}": concurrency must be a whole number >= 1, got ${options.concurrency}`,
+      )
     }
     this.name = name
     this.stream = stream

@@ -79,6 +79,7 @@ function forwarder(
     decode: decoder(source),
     ops,
     errors,
+    concurrency: 1,
     run: async (stream, context) => {
       // Sends are not awaited one by one: each holds its record's offset until acknowledged.
       for await (const event of stream) context.emit([encode(event)])
@@ -154,6 +155,7 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
     decode: decoder(source),
     ops,
     errors,
+    concurrency: agent.options.concurrency ?? 1,
     run: async (stream, context) => {
       const result = agent.body(stream)
       if (isAsyncIterable(result)) {

@@ -151,3 +151,48 @@ test('a graceful stop gives up on an agent stuck on a record after stopTimeoutMs
   ])
   await transport.close()
 })
+
+test('an agent with concurrency 4 processes up to four records of a partition at once and commits them all', async () => {
+  const broker = `memory://concurrency-${randomUUID()}`
+  const app = new App({ id: 'conc', broker, web: false, commitIntervalMs: 20, log: () => undefined })
+  const input = app.topic('in', { key: string, value: json<number>() })
+  let running = 0
+  let most = 0
+  const done = new Set<number>()
+  app.agent(
+    'slow',
+    input,
+    async (stream) => {
+      for await (const event of stream) {
+        most = Math.max(most, ++running)
+        await new Promise((r) => setTimeout(r, 5))
+        running--
+        done.add(event.value)
+      }
+    },
+    { concurrency: 4 },
+  )
+  await app.start()
+  try {
+    for (let i = 0; i < 40; i++) await input.send({ key: 'same-key', value: i })
+    while (done.size < 40) await new Promise((r) => setTimeout(r, 10))
+    await app.worker!.flush()
+    assert.equal(most, 4, 'four bodies in process at once')
+    const transport = openTransport(broker)
+    assert.deepEqual(await transport.admin().listGroupOffsets('conc'), [
+      { topic: 'in', partition: 0, offset: 40 },
+    ])
+    await transport.close()
+  } finally {
+    await app.stop()
+  }
+})
+
+test('agent concurrency must be a whole number of at least one', () => {
+  const app = new App({ id: 'bad', web: false })
+  const input = app.topic('in', { key: string, value: string })
+  assert.throws(
+    () => app.agent('x', input, async () => undefined, { concurrency: 0 }),
+    /concurrency must be a whole number >= 1, got 0/,
+  )
+})
