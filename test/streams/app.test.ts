@@ -192,7 +192,7 @@ test('agent concurrency must be a whole number of at least one', () => {
   const app = new App({ id: 'bad', web: false })
   const input = app.topic('in', { key: string, value: string })
   assert.throws(
-    () => app.agent('x', input, async () => undefined, { concurrency: 0 }),
+    () => app.agent('x', input, () => Promise.resolve(), { concurrency: 0 }),
     /concurrency must be a whole number >= 1, got 0/,
   )
 })
