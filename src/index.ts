@@ -37,3 +37,4 @@ export type { Clock } from './runtime/clock.js'
 // Ops server
 export { startOpsServer } from './web/server.js'
 export type { OpsProvider, OpsServer, OpsServerOptions, WorkerStats } from './web/types.js'
+export { CORRELATION_ID, REPLY_TO, replyTopic } from './streams/replies.js'

@@ -6,8 +6,10 @@ import type { Topic } from './topic.js'
 import type { ErrorPolicy, Event, OutgoingRecord } from './types.js'
 
 /** Where an agent's yielded values go: a topic (keyed like the record being processed), another agent, or a function. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Sink = Topic<any, any> | Agent<any, any> | ((value: any) => unknown)
+
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export type AgentBody<K, V> = (
   stream: AgentStream<Event<K, V>>,
@@ -26,13 +28,28 @@ export interface AgentOptions {
   concurrency?: number
 }
 
+/** How an agent asks its app to send a request and wait for the reply. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Asker = (
+  agent: Agent<any, any>,
+  record: OutgoingRecord<any, any>,
+  timeoutMs: number,
+) => Promise<unknown>
+
 export class Agent<K, V> {
   readonly name: string
   readonly stream: Stream<K, V>
   readonly body: AgentBody<K, V>
   readonly options: AgentOptions
+  readonly #asker: Asker | undefined
 
-  constructor(name: string, stream: Stream<K, V>, body: AgentBody<K, V>, options: AgentOptions = {}) {
+  constructor(
+    name: string,
+    stream: Stream<K, V>,
+    body: AgentBody<K, V>,
+    options: AgentOptions = {},
+    asker?: Asker,
+  ) {
     if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
       throw new TributaryError('INVALID_ARGUMENT', `Agent name "${name}" is not valid: use a-z A-Z 0-9 . _ -`)
     }
@@ -49,6 +66,19 @@ export class Agent<K, V> {
     this.stream = stream
     this.body = body
     this.options = options
+    this.#asker = asker
+  }
+
+  /**
+   * Request/reply: sends a record to the agent's topic and resolves with the first value the agent
+   * yields for it (JSON), sent back over `<appId>-replies`. Rejects with TIMEOUT after `timeoutMs`.
+   */
+  ask<R = unknown>(record: OutgoingRecord<K, V>, options: { timeoutMs?: number } = {}): Promise<R> {
+    if (!this.#asker)
+      return Promise.reject(
+        new TributaryError('INVALID_ARGUMENT', `Agent "${this.name}" is not attached to an app`),
+      )
+    return this.#asker(this, record, options.timeoutMs ?? 30_000) as Promise<R>
   }
 
   /** The topic the agent reads (where the chain starts). */

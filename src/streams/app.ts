@@ -16,10 +16,11 @@ import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
 import { Agent, type AgentBody, type AgentOptions } from './agent.js'
 import { compileAgent } from './compile.js'
+import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
 import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
 import { Stream } from './stream.js'
 import { Topic, type TopicOptions } from './topic.js'
-import type { ErrorPolicy } from './types.js'
+import type { ErrorPolicy, OutgoingRecord } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export class App {
@@ -33,6 +34,7 @@ export class App {
   readonly #timerDeclarations: Array<(timers: Timers) => void> = []
   #needsLeader = false
   #timers: Timers | undefined
+  #replies: ReplyRouter | undefined
   #leader: LeaderElector | undefined
 
   constructor(settings: AppSettings) {
@@ -87,7 +89,9 @@ export class App {
         `Agent "${name}" reads topic "${stream.source.name}", which was not declared with app.topic()`,
       )
     }
-    const agent = new Agent(name, stream, body, options)
+    const agent = new Agent(name, stream, body, options, (a, record, timeoutMs) =>
+      this.#ask(a, record, timeoutMs),
+    )
     this.#agents.set(name, agent)
     return agent
   }
@@ -160,6 +164,27 @@ export class App {
     if (policies.has('dlq'))
       internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
     return { processors, topics: [...this.#topics.values(), ...internal.values()] }
+  }
+
+  async #ask(agent: Agent<any, any>, record: OutgoingRecord<any, any>, timeoutMs: number): Promise<unknown> {
+    if (!this.#worker || !this.#transport)
+      throw new TributaryError('CLOSED', `App "${this.id}" is not running: start it before asking`)
+    this.#replies ??= new ReplyRouter(this.#transport, this.id)
+    const router = this.#replies
+    await router.start()
+    const { id, reply } = router.expect(timeoutMs, `agent "${agent.name}"`)
+    const encoded = (agent.topic as Topic<any, any>).encode(record)
+    encoded.headers = [
+      ...(encoded.headers ?? []),
+      [REPLY_TO, Buffer.from(router.topic)],
+      [CORRELATION_ID, Buffer.from(id)],
+    ]
+    try {
+      await this.#worker.send([encoded])
+    } catch (error) {
+      router.cancel(id, error instanceof Error ? error : new Error(String(error)))
+    }
+    return reply
   }
 
   /** Starts a worker of this app; resolves once it has joined the group. */
@@ -255,11 +280,13 @@ export class App {
     const worker = this.#worker
     try {
       await this.#timers?.stop()
+      await this.#replies?.stop()
       await worker?.stop()
       await this.#leader?.stop()
     } finally {
       this.#timers = undefined
       this.#leader = undefined
+      this.#replies = undefined
       await this.#ops?.close()
       this.#ops = undefined
       await this.#transport?.close()

@@ -10,6 +10,7 @@ import type { AnyEvent, ProcessorSpec } from '../runtime/types.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
 import type { Agent, Sink } from './agent.js'
 import type { Op } from './stream.js'
+import { CORRELATION_ID, REPLY_TO } from './replies.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
 
@@ -91,6 +92,7 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
   const functions = sinks.filter((s) => typeof s === 'function')
   const topics = sinks.filter((s) => typeof s !== 'function')
   const sendAll = (value: unknown, context: TaskContext): void => {
+    replyIfAsked(value, context)
     for (const sink of topics) {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
       // Like Kafka Streams, an output carries the event time and headers of the record it came from.
@@ -118,6 +120,21 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
     // A function sink is part of processing: awaited, and what it throws meets the error policy.
     for (const fn of functions) await (fn as (value: unknown) => unknown)(value)
   }
+}
+
+/** A record sent by agent.ask() names a reply topic: what the agent yields for it goes back there. */
+function replyIfAsked(value: unknown, context: TaskContext): void {
+  const record = context.currentRecord()
+  if (!record || record.headers.length === 0) return
+  let replyTo: Buffer | undefined
+  let id: Buffer | undefined
+  for (const [k, v] of record.headers) {
+    if (k === REPLY_TO) replyTo = v
+    else if (k === CORRELATION_ID) id = v
+  }
+  if (!replyTo || !id) return
+  const json = value === undefined ? null : Buffer.from(JSON.stringify(value))
+  context.emit([{ topic: replyTo.toString(), key: id, value: json, headers: [[CORRELATION_ID, id]] }])
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -57,6 +57,30 @@ export function streamsBehaviour(target: BehaviourTarget): void {
       return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)
     }
 
+    test('ask sends a request to an agent and resolves with what the agent yields for it', async () => {
+      const app = new App(settings(unique('ask')))
+      const numbers = app.topic(unique('numbers'), { key: string, value: json<number>() })
+      const double = app.agent('double', numbers, async function* (stream) {
+        for await (const event of stream) yield { doubled: event.value * 2, partition: event.partition }
+      })
+      await app.start()
+      try {
+        const replies = await Promise.all(
+          [1, 2, 3, 21].map((n) => double.ask<{ doubled: number }>({ key: `k${n}`, value: n })),
+        )
+        assert.deepEqual(
+          replies.map((r) => r.doubled),
+          [2, 4, 6, 42],
+        )
+        await assert.rejects(
+          (app.agents.get('double') as typeof double).ask({ key: 'x', value: 1 }, { timeoutMs: 1 }),
+          /No reply from agent "double" within 1 ms/,
+        )
+      } finally {
+        await app.stop()
+      }
+    })
+
     test('groupBy repartitions by the new key: every event of a key lands in one partition, in order', async () => {
       const id = unique('groupby')
       const app = new App(settings(id))
