@@ -29,10 +29,9 @@ export interface AgentOptions {
 }
 
 /** How an agent asks its app to send a request and wait for the reply. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Asker = (
-  agent: Agent<any, any>,
-  record: OutgoingRecord<any, any>,
+  agent: Agent<unknown, unknown>,
+  record: OutgoingRecord<unknown, unknown>,
   timeoutMs: number,
 ) => Promise<unknown>
 
@@ -78,7 +77,7 @@ export class Agent<K, V> {
       return Promise.reject(
         new TributaryError('INVALID_ARGUMENT', `Agent "${this.name}" is not attached to an app`),
       )
-    return this.#asker(this, record, options.timeoutMs ?? 30_000) as Promise<R>
+    return this.#asker(this as Agent<unknown, unknown>, record, options.timeoutMs ?? 30_000) as Promise<R>
   }
 
   /** The topic the agent reads (where the chain starts). */

@@ -166,14 +166,18 @@ export class App {
     return { processors, topics: [...this.#topics.values(), ...internal.values()] }
   }
 
-  async #ask(agent: Agent<any, any>, record: OutgoingRecord<any, any>, timeoutMs: number): Promise<unknown> {
+  async #ask(
+    agent: Agent<unknown, unknown>,
+    record: OutgoingRecord<unknown, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
     if (!this.#worker || !this.#transport)
       throw new TributaryError('CLOSED', `App "${this.id}" is not running: start it before asking`)
     this.#replies ??= new ReplyRouter(this.#transport, this.id)
     const router = this.#replies
     await router.start()
     const { id, reply } = router.expect(timeoutMs, `agent "${agent.name}"`)
-    const encoded = (agent.topic as Topic<any, any>).encode(record)
+    const encoded = agent.topic.encode(record)
     encoded.headers = [
       ...(encoded.headers ?? []),
       [REPLY_TO, Buffer.from(router.topic)],
