@@ -61,7 +61,10 @@ export function streamsBehaviour(target: BehaviourTarget): void {
       const app = new App(settings(unique('ask')))
       const numbers = app.topic(unique('numbers'), { key: string, value: json<number>() })
       const double = app.agent('double', numbers, async function* (stream) {
-        for await (const event of stream) yield { doubled: event.value * 2, partition: event.partition }
+        for await (const event of stream) {
+          // Negative numbers get no answer: their askers time out.
+          if (event.value >= 0) yield { doubled: event.value * 2, partition: event.partition }
+        }
       })
       await app.start()
       try {
@@ -73,8 +76,8 @@ export function streamsBehaviour(target: BehaviourTarget): void {
           [2, 4, 6, 42],
         )
         await assert.rejects(
-          (app.agents.get('double') as typeof double).ask({ key: 'x', value: 1 }, { timeoutMs: 1 }),
-          /No reply from agent "double" within 1 ms/,
+          double.ask({ key: 'x', value: -1 }, { timeoutMs: 300 }),
+          /No reply from agent "double" within 300 ms/,
         )
       } finally {
         await app.stop()
