@@ -196,3 +196,52 @@ test('agent concurrency must be a whole number of at least one', () => {
     /concurrency must be a whole number >= 1, got 0/,
   )
 })
+
+test('/stats of a worker reflects its assignment after a rebalance', async () => {
+  const broker = `memory://rebalance-${randomUUID()}`
+  const build = (workerId: string): App => {
+    const app = new App({
+      id: 'shares',
+      broker,
+      workerId,
+      topicPartitions: 4,
+      web: { port: 0 },
+      sessionTimeoutMs: 1_000,
+      log: () => undefined,
+    })
+    app.agent('noop', app.topic('in', { key: string, value: string }), async (stream) => {
+      for await (const event of stream) void event
+    })
+    return app
+  }
+  const assigned = async (app: App): Promise<number[]> => {
+    const stats = (await (await fetch(`${app.opsUrl}/stats`)).json()) as {
+      assignment: Record<string, number[]>
+    }
+    return stats.assignment.in ?? []
+  }
+  const a = build('a')
+  const b = build('b')
+  await a.start()
+  try {
+    const deadline = Date.now() + 10_000
+    while ((await assigned(a)).length !== 4 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
+    assert.deepEqual(await assigned(a), [0, 1, 2, 3])
+    await b.start()
+    while (
+      (await assigned(a)).length + (await assigned(b)).length !== 4 ||
+      (await assigned(b)).length === 0
+    ) {
+      if (Date.now() > deadline) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const [fromA, fromB] = [await assigned(a), await assigned(b)]
+    assert.equal(fromA.length, 2)
+    assert.equal(fromB.length, 2)
+    assert.deepEqual([...fromA, ...fromB].sort(), [0, 1, 2, 3])
+  } finally {
+    await b.stop()
+    await a.stop()
+  }
+})
