@@ -5,12 +5,11 @@
  * committed. Tributary must keep >= 80% of the loop's throughput.
  */
 import { randomUUID } from 'node:crypto'
-import { cpus } from 'node:os'
 import { App, json, string } from '../src/index.js'
 import { openTransport } from '../src/transport/index.js'
 import type { ProducerRecord, Transport } from '../src/transport/types.js'
 import { progress } from './lib/progress.js'
-import type { Measurement, Report } from './lib/report.js'
+import { benchEnvironment, type Measurement, type Report } from './lib/report.js'
 
 const PARTITIONS = 6
 const LOOP = 'hand-written loop (kafka://)'
@@ -180,13 +179,10 @@ export default async function pipelineBench(broker: string, args: string[]): Pro
   return {
     name: 'pipeline',
     date: new Date().toISOString(),
-    environment: {
-      node: process.version,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? '?',
+    environment: benchEnvironment({
       records: total,
       partitions: PARTITIONS,
-    },
+    }),
     baseline: LOOP,
     measurements,
   }

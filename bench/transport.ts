@@ -5,12 +5,11 @@
  * against the raw client, which our transport must stay within 10% of.
  */
 import { randomUUID } from 'node:crypto'
-import { cpus } from 'node:os'
 import { Consumer, Producer, ProduceAcks, MessagesStreamModes } from '@platformatic/kafka'
 import { openTransport } from '../src/index.js'
 import { consumerPerformance, producerPerformance } from './lib/kafka-tools.js'
 import { progress } from './lib/progress.js'
-import type { Measurement, Report } from './lib/report.js'
+import { benchEnvironment, type Measurement, type Report } from './lib/report.js'
 
 const RAW = '@platformatic/kafka (raw)'
 const OURS = 'tributary kafka://'
@@ -180,16 +179,13 @@ export default async function transportBench(broker: string, args: string[]): Pr
   return {
     name: 'transport',
     date: new Date().toISOString(),
-    environment: {
-      node: process.version,
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? '?',
+    environment: benchEnvironment({
       records: total,
       valueBytes: value.length,
       partitions: PARTITIONS,
       batch: BATCH,
       inFlight: IN_FLIGHT,
-    },
+    }),
     baseline: RAW,
     measurements,
   }

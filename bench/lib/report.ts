@@ -1,5 +1,6 @@
 /** Bench results: a JSON file, a table of ratios against a baseline of the same run, and an SVG chart. */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 
 export interface Measurement {
@@ -91,4 +92,9 @@ export function writeReport(report: Report): string[] {
   writeFileSync(json, JSON.stringify(report, null, 2) + '\n')
   writeFileSync(svg, chart(report))
   return [json, svg]
+}
+
+/** What a result depends on besides the code: the runtime and the machine. */
+export function benchEnvironment(extra: Record<string, string | number>): Record<string, string | number> {
+  return { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', ...extra }
 }

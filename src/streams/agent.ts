@@ -1,5 +1,6 @@
 /** Agents: user code that iterates a stream per partition task, and what it yields goes to sinks. */
 import { TributaryError } from '../errors.js'
+import { wholeNumber } from '../validate.js'
 import type { AgentStream } from './agent-stream.js'
 import type { Stream } from './stream.js'
 import type { Topic } from './topic.js'
@@ -52,15 +53,7 @@ export class Agent<K, V> {
     if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
       throw new TributaryError('INVALID_ARGUMENT', `Agent name "${name}" is not valid: use a-z A-Z 0-9 . _ -`)
     }
-    if (
-      options.concurrency !== undefined &&
-      (!Number.isInteger(options.concurrency) || options.concurrency < 1)
-    ) {
-      throw new TributaryError(
-        'INVALID_ARGUMENT',
-        `Agent "${name}": concurrency must be a whole number >= 1, got ${options.concurrency}`,
-      )
-    }
+    if (options.concurrency !== undefined) wholeNumber(`Agent "${name}": concurrency`, options.concurrency)
     this.name = name
     this.stream = stream
     this.body = body

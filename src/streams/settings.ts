@@ -2,6 +2,7 @@
 import { TributaryError } from '../errors.js'
 import type { Clock } from '../runtime/clock.js'
 import { parseTransportUrl } from '../transport/url.js'
+import { wholeNumber } from '../validate.js'
 import type { ErrorPolicy } from './types.js'
 
 export interface AppSettings {
@@ -44,15 +45,8 @@ export type ResolvedSettings = Required<Omit<AppSettings, 'log' | 'clock'>> &
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 
-function positive(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new TributaryError(
-      'INVALID_ARGUMENT',
-      `App setting ${name} must be a whole number >= ${min}, got ${value}`,
-    )
-  }
-  return value
-}
+const positive = (name: string, value: number, min = 1): number =>
+  wholeNumber(`App setting ${name}`, value, min)
 
 export function resolveSettings(settings: AppSettings): ResolvedSettings {
   const id = settings.id

@@ -1,5 +1,6 @@
 /** A topic declared by an app: its name, codecs and the settings used when it is created. */
 import { TributaryError } from '../errors.js'
+import { wholeNumber } from '../validate.js'
 import type { Codec } from '../serde/types.js'
 import type { NewTopic, ProducerRecord, RecordMetadata } from '../transport/types.js'
 import { Stream } from './stream.js'
@@ -41,14 +42,8 @@ export class Topic<K, V> {
         `Topic name "${name}" is not valid: use 1-249 of a-z A-Z 0-9 . _ -`,
       )
     }
-    if (
-      options.partitions !== undefined &&
-      (!Number.isInteger(options.partitions) || options.partitions < 1)
-    ) {
-      throw new TributaryError(
-        'INVALID_PARTITIONS',
-        `Topic "${name}": partitions must be a whole number >= 1, got ${options.partitions}`,
-      )
+    if (options.partitions !== undefined) {
+      wholeNumber(`Topic "${name}": partitions`, options.partitions, 1, 'INVALID_PARTITIONS')
     }
     this.name = name
     this.key = options.key
