@@ -28,8 +28,8 @@
  *   effect it then has, if the process pauses in between for longer than the lease left;
  * - so a side effect that must never be doubled should carry epoch() and let its target reject an
  *   epoch lower than the highest it has seen, or call confirm() right before acting;
- * - on kafka:// the group uses the client's round-robin assignor, so a worker that joins can take
- *   leadership from a live one (a clean handover); memory:// keeps partition 0 where it is.
+ * - both transports assign stickily: a worker that joins does not take partition 0, and so
+ *   leadership, from a live leader.
  */
 import { performance } from 'node:perf_hooks'
 import { TributaryError } from '../errors.js'

@@ -196,7 +196,7 @@ export class Worker {
     try {
       await this.#commit(keys)
     } catch (error) {
-      // The partitions may already be another member's (kafka:// learns of revocation late).
+      // Refused only when the membership itself was lost (session expired): then another member owns them.
       this.#log(
         'warn',
         `commit of revoked partitions failed (they will be reprocessed from the last commit): ${String(error)}`,

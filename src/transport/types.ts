@@ -113,14 +113,15 @@ export interface RebalanceListener {
   /** Called after partitions were assigned to this member, before any record of them is returned. */
   onAssigned?(partitions: TopicPartition[]): void | Promise<void>
   /**
-   * Called when partitions are taken away. Records of them still buffered are dropped; a commit for
-   * them after this point is refused, since another member may own them now.
+   * Called when partitions are taken away, before another member gets them: the partitions are
+   * still ours during the call, so a commit made here is accepted and the new owner starts from it.
+   * Records of them still buffered are dropped; after the call, a commit for them is refused
+   * (code REBALANCE). Both transports move only the partitions that change owner (cooperative).
    */
   onRevoked?(partitions: TopicPartition[]): void | Promise<void>
   /**
-   * Called as soon as this member learns that the group is rebalancing, before its partitions move
-   * where the transport allows it (kafka:// rejoins by itself, so this is the last moment to commit
-   * under the current generation). Not awaited.
+   * Called as soon as this member learns that the group is rebalancing, before any partition moves.
+   * Not awaited; a chance to commit early (onRevoked remains the place that must commit).
    */
   onRebalanceStarting?(): void
 }

@@ -52,7 +52,7 @@ export class KafkaConsumer implements Consumer {
   #closing: Promise<void> | undefined
 
   constructor(connection: ResolvedConnection, options: ConsumerOptions, onClose: () => void) {
-    this.#options = resolveConsumerOptions(options, connection)
+    this.#options = resolveConsumerOptions(options)
     const { groupId, clientId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, maxWaitMs } =
       this.#options
     this.groupId = groupId
@@ -154,7 +154,8 @@ export class KafkaConsumer implements Consumer {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    this.#checkOpen('commit')
+    // While close() runs onRevoked we are still a member: the listener's final commit goes through.
+    if (!this.#group?.revokingAll) this.#checkOpen('commit')
     const groupId = this.#requireGroup('commit')
     for (const o of offsets) {
       if (!Number.isInteger(o.offset) || o.offset < 0) {
@@ -164,7 +165,24 @@ export class KafkaConsumer implements Consumer {
           o,
         )
       }
-      // A stale member must not overwrite what the partition's new owner committed.
+    }
+    this.#checkOwned(offsets)
+    if (offsets.length === 0) return
+    const topic = offsets.length === 1 ? offsets[0]?.topic : undefined
+    const send = (member: Membership): Promise<void> =>
+      this.#link.run(
+        `commit offsets for group "${groupId}"`,
+        () => commitOffsets(this.#client, member, offsets),
+        { topic, group: groupId },
+      )
+    if (this.#mode === 'subscribe' && this.#group)
+      await this.#group.commit(() => this.#checkOwned(offsets), send)
+    else await send({ groupId, generationId: -1, memberId: '' })
+  }
+
+  /** A stale member must not overwrite what the partition's new owner committed. */
+  #checkOwned(offsets: TopicPartitionOffset[]): void {
+    for (const o of offsets) {
       const owned = this.#mode === 'subscribe' ? this.#group?.owns(o) : this.#fetcher.has(o)
       if (!owned) {
         throw new TributaryError(
@@ -178,17 +196,6 @@ export class KafkaConsumer implements Consumer {
         )
       }
     }
-    if (offsets.length === 0) return
-    const member: Membership =
-      this.#mode === 'subscribe' && this.#group
-        ? { groupId, generationId: this.#group.generation, memberId: this.#group.memberId }
-        : { groupId, generationId: -1, memberId: '' }
-    const topic = offsets.length === 1 ? offsets[0]?.topic : undefined
-    await this.#link.run(
-      `commit offsets for group "${groupId}"`,
-      () => commitOffsets(this.#client, member, offsets),
-      { topic, group: groupId },
-    )
   }
 
   async committed(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
@@ -263,10 +270,14 @@ export class KafkaConsumer implements Consumer {
     const deadline = new Promise<'late'>(
       (resolve) => (timer = setTimeout(() => resolve('late'), UNREACHABLE_AFTER_MS)),
     )
-    const closed = this.#client.close().then(
-      () => 'closed' as const,
-      () => 'failed' as const,
-    )
+    // Our own LeaveGroup (the group is ours, not platformatic's), then the client's connections.
+    const left = this.#group ? this.#group.leave() : Promise.resolve()
+    const closed = left
+      .then(() => this.#client.close())
+      .then(
+        () => 'closed' as const,
+        () => 'failed' as const,
+      )
     const outcome = await Promise.race([closed, deadline])
     clearTimeout(timer)
     // Could not leave (broker gone): still release every connection.

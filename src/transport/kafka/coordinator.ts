@@ -4,7 +4,13 @@
  * generation: a stale member would then overwrite the new owner's offsets. Here a commit carries
  * the generation whose assignment we hold, and the broker's generation check is final.
  */
-import { kGetApi, kGetConnection, type Connection, type Consumer as PltConsumer } from '@platformatic/kafka'
+import {
+  kGetApi,
+  kGetConnection,
+  type Connection,
+  type ConnectionPool,
+  type Consumer as PltConsumer,
+} from '@platformatic/kafka'
 import type { TopicPartition, TopicPartitionOffset } from '../types.js'
 import { protocolIds } from './errors.js'
 
@@ -14,11 +20,13 @@ function callback<T>(resolve: (value: T) => void, reject: (error: unknown) => vo
   return (error: Error | null, value?: T) => (error ? reject(error) : resolve(value as T))
 }
 
-async function coordinatorConnection(client: PltConsumer): Promise<Connection> {
+/** A connection to the group coordinator: the client's own, or one of `pool` (for long requests). */
+export async function coordinatorConnection(client: PltConsumer, pool?: ConnectionPool): Promise<Connection> {
   const nodeId = await client.findGroupCoordinator()
   const metadata = await client.metadata({ topics: [] })
   const broker = metadata.brokers.get(nodeId)
   if (!broker) throw new Error(`Group coordinator ${nodeId} is not in the cluster metadata`)
+  if (pool) return pool.get(broker)
   return new Promise((resolve, reject) => client[kGetConnection](broker, callback(resolve, reject)))
 }
 
@@ -37,7 +45,7 @@ const TRANSIENT = new Set([
   'REQUEST_TIMED_OUT',
 ])
 
-async function withRetries<T>(run: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
+export async function withRetries<T>(run: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
   const deadline = Date.now() + deadlineMs
   for (let attempt = 0; ; attempt++) {
     try {

@@ -26,6 +26,17 @@ export const FETCH_PARTITION_MAX_BYTES = 1024 * 1024
  */
 export const PRODUCE_REQUEST_BYTES = 1_000_000
 
+/**
+ * How long the group waits, once a rebalance started, for every member to join again (JoinGroup's
+ * rebalance_timeout_ms; Kafka's Java consumer uses max.poll.interval.ms, 5 minutes by default).
+ * A member joins again only after its onRevoked finished (see group.ts), so this bounds how long
+ * onRevoked may take while another rebalance waits for us; past it the member is dropped from the
+ * group and its partitions move without its final commit. Generous on purpose: a member that died
+ * is still removed after its session timeout, so only a live member stuck in onRevoked can hold a
+ * rebalance up this long. Heartbeats go on during onRevoked, so outside a rebalance it is unbounded.
+ */
+export const REBALANCE_TIMEOUT_MS = 300_000
+
 export interface ResolvedConnection {
   brokers: readonly string[]
   display: string
@@ -147,10 +158,7 @@ export interface ResolvedConsumerOptions {
   maxWaitMs: number
 }
 
-export function resolveConsumerOptions(
-  options: ConsumerOptions,
-  connection: ResolvedConnection,
-): ResolvedConsumerOptions {
+export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
   const resolved = {
     groupId: options.groupId,
     clientId: options.clientId ?? 'tributary',
@@ -184,11 +192,5 @@ export function resolveConsumerOptions(
   if (resolved.heartbeatIntervalMs > resolved.sessionTimeoutMs) {
     throw new TributaryError('INVALID_ARGUMENT', 'heartbeatIntervalMs must not exceed sessionTimeoutMs')
   }
-  // Members rejoin in the background (not from poll), so a rebalance needs little more than a
-  // session; the JoinGroup request must still fit in one request timeout.
-  const rebalanceTimeoutMs = Math.max(
-    resolved.sessionTimeoutMs,
-    Math.min(2 * resolved.sessionTimeoutMs, connection.requestTimeoutMs - 1_000),
-  )
-  return { ...resolved, rebalanceTimeoutMs }
+  return { ...resolved, rebalanceTimeoutMs: Math.max(REBALANCE_TIMEOUT_MS, resolved.sessionTimeoutMs) }
 }
