@@ -138,8 +138,14 @@ export class App {
   }
 
   /** The processors and the topics the app needs (its own and the internal ones). */
-  compile(): { processors: ReturnType<typeof compileAgent>; topics: Topic<any, any>[] } {
+  compile(): {
+    processors: ReturnType<typeof compileAgent>
+    topics: Topic<any, any>[]
+    /** Repartition topics that take their partition count from their source topic, as it is on the broker. */
+    partitionsFrom: Map<string, string>
+  } {
     const internal = new Map<string, Topic<any, any>>()
+    const partitionsFrom = new Map<string, string>()
     const policies = new Set<ErrorPolicy>()
     const processors = [...this.#agents.values()].flatMap((agent) => {
       policies.add(agent.options.errors ?? this.settings.errors)
@@ -157,13 +163,14 @@ export class App {
             internal: true,
           })
           internal.set(topicName, created)
+          if (op.partitions === undefined) partitionsFrom.set(topicName, source.name)
           return created
         },
       })
     })
     if (policies.has('dlq'))
       internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
-    return { processors, topics: [...this.#topics.values(), ...internal.values()] }
+    return { processors, topics: [...this.#topics.values(), ...internal.values()], partitionsFrom }
   }
 
   async #ask(
@@ -194,15 +201,27 @@ export class App {
   /** Starts a worker of this app; resolves once it has joined the group. */
   async start(): Promise<Worker> {
     if (this.#worker) throw new TributaryError('INVALID_ARGUMENT', `App "${this.id}" is already running`)
-    const { processors, topics } = this.compile()
+    const { processors, topics, partitionsFrom } = this.compile()
     const s = this.settings
     this.#transport = openTransport(s.broker)
     const defaults = { partitions: s.topicPartitions, replicationFactor: s.topicReplicationFactor }
+    const toCreate = s.createTopics ? topics.map((t) => t.toNewTopic(defaults)) : []
+    // A repartition topic gets as many partitions as its source really has (it may predate the app).
+    if (partitionsFrom.size > 0 && toCreate.length > 0) {
+      const admin = this.#transport.admin()
+      const existing = new Set(await admin.listTopics())
+      const sources = [...new Set(partitionsFrom.values())].filter((t) => existing.has(t))
+      const counts = new Map((await admin.describeTopics(sources)).map((d) => [d.topic, d.partitions.length]))
+      for (const topic of toCreate) {
+        const count = counts.get(partitionsFrom.get(topic.topic) ?? '')
+        if (count !== undefined) topic.partitions = count
+      }
+    }
     const worker = new Worker({
       appId: s.id,
       transport: this.#transport,
       processors,
-      topics: s.createTopics ? topics.map((t) => t.toNewTopic(defaults)) : [],
+      topics: toCreate,
       commitIntervalMs: s.commitIntervalMs,
       commitEvery: s.commitEvery,
       maxBufferedRecords: s.maxBufferedRecords,

@@ -245,3 +245,26 @@ test('/stats of a worker reflects its assignment after a rebalance', async () =>
     await a.stop()
   }
 })
+
+test('a repartition topic gets as many partitions as its source topic has on the broker', async () => {
+  const broker = `memory://copartition-${randomUUID()}`
+  const transport = openTransport(broker)
+  await transport.admin().createTopics([{ topic: 'events', partitions: 4 }])
+  const app = new App({ id: 'co', broker, web: false, log: () => undefined })
+  const events = app.topic('events', { key: string, value: json<{ user: string }>() })
+  app.agent(
+    'by-user',
+    events.stream().groupBy((e) => e.user, { name: 'by-user', key: string }),
+    async (stream) => {
+      for await (const event of stream) void event
+    },
+  )
+  await app.start()
+  try {
+    const [described] = await transport.admin().describeTopics(['co-by-user-repartition'])
+    assert.equal(described?.partitions.length, 4)
+  } finally {
+    await app.stop()
+    await transport.close()
+  }
+})
