@@ -75,6 +75,7 @@ export class Worker {
   #loop: Promise<void> | undefined
   #commitTimer: NodeJS.Timeout | undefined
   #sinceCommit = 0
+  #commits: Promise<void> = Promise.resolve()
   #failure: Error | undefined
   #stopping: Promise<void> | undefined
   #resolveDone!: () => void
@@ -259,8 +260,17 @@ export class Worker {
     }
   }
 
-  /** Commits, per partition, the lowest committable offset of its tasks, where it advanced. */
-  async #commit(keys: Iterable<Key> = this.#tasks.keys()): Promise<void> {
+  /**
+   * Commits, per partition, the lowest committable offset of its tasks, where it advanced. Commits
+   * run one at a time, so an older offset can never land after a newer one and move the group back.
+   */
+  #commit(keys?: Iterable<Key>): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow(keys ?? [...this.#tasks.keys()]))
+    this.#commits = next.catch(() => undefined)
+    return next
+  }
+
+  async #commitNow(keys: Iterable<Key>): Promise<void> {
     const consumer = this.#consumer
     if (!consumer) return
     const offsets: Array<{ topic: string; partition: number; offset: number }> = []
