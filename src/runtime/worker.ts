@@ -225,7 +225,7 @@ export class Worker {
         .filter((t) => t.tracker.inFlight() > 0)
         .map((t) => `${t.spec.name} on ${t.topic}[${t.partition}]`)
       this.#log(
-        'error',
+        'warn',
         `stop: agents still busy after ${this.config.stopTimeoutMs} ms (${stuck.join(', ')}); their records stay uncommitted`,
       )
     }
