@@ -1,86 +1,109 @@
 /**
- * The demo: produce and consume through the embedded `memory://` broker, no infrastructure needed.
- * A producer sends taxi-ride events keyed by VendorID to a 6-partition topic; a consumer group of two
- * members shares the partitions, commits what it processed, and a third member joins a third of the way in.
+ * The demo: a Tributary app on the embedded `memory://` broker, no infrastructure needed.
+ * Taxi rides keyed by VendorID go to a 6-partition topic; two workers of one app share the
+ * partitions (a third joins a third of the way in); one agent totals rides per vendor, another
+ * sends the rides of $40 or more to their own topic; every ride is counted once.
  */
-import { openTransport } from '../src/index.js'
-import type { ConsumedRecord, Consumer } from '../src/index.js'
+import { App, json, string } from '../src/index.js'
 
 const RIDES = Number(process.env.DEMO_RIDES ?? 30_000)
 // VendorIDs as in the taxi data; with Kafka's murmur2 these six keys fall on six different partitions.
 const VENDORS = ['1', '2', '3', '4', '5', '6']
+const BROKER = 'memory://demo'
+
+type Ride = { ride: number; vendor: string; total_amount: number }
+
+const totals = new Map<string, { rides: number; amount: number }>()
+const highRides = new Map<string, number>()
+const perWorker = new Map<string, number>()
+
+/** One worker of the app: each start() of an App joins the app's consumer group. */
+function worker(workerId: string): App {
+  const app = new App({
+    id: 'demo',
+    broker: BROKER,
+    workerId,
+    topicPartitions: 6,
+    web: false,
+    commitIntervalMs: 100,
+  })
+  const rides = app.topic('rides', { key: string, value: json<Ride>(), partitions: 6 })
+  const high = app.topic('rides-high-amount', { key: string, value: json<Ride>() })
+  // Two agents read the rides: one totals them per vendor, one keeps the expensive ones in a topic.
+  app.agent('totals', rides, async (stream) => {
+    for await (const event of stream) {
+      perWorker.set(workerId, (perWorker.get(workerId) ?? 0) + 1)
+      const t = totals.get(event.value.vendor) ?? { rides: 0, amount: 0 }
+      t.rides += 1
+      t.amount += event.value.total_amount
+      totals.set(event.value.vendor, t)
+    }
+  })
+  app.agent(
+    'high-amount',
+    rides.stream().filter((r) => r.total_amount >= 40),
+    async function* (stream) {
+      for await (const event of stream) {
+        highRides.set(event.value.vendor, (highRides.get(event.value.vendor) ?? 0) + 1)
+        yield event.value
+      }
+    },
+    { sink: [high] },
+  )
+  return app
+}
 
 async function main(): Promise<void> {
-  const transport = openTransport('memory://')
-  const admin = transport.admin()
-  await admin.createTopics([{ topic: 'rides', partitions: 6 }])
-  console.log('Created topic rides (6 partitions) on the embedded broker memory://')
-
-  const producer = transport.producer()
+  const a = worker('worker-a')
+  const b = worker('worker-b')
+  await a.start()
+  await b.start()
+  console.log('Two workers of app "demo" joined its group on the embedded broker memory://')
+  const rides = a.topics.get('rides')!
   const start = Date.now()
-  for (let sent = 0; sent < RIDES; sent += 1_000) {
-    const batch = Array.from({ length: Math.min(1_000, RIDES - sent) }, (_, i) => {
-      const n = sent + i
-      const vendor = VENDORS[n % VENDORS.length]!
-      const ride = { ride: n, vendor, total_amount: Math.round((5 + ((n * 7919) % 6000) / 100) * 100) / 100 }
-      return { topic: 'rides', key: Buffer.from(vendor), value: Buffer.from(JSON.stringify(ride)) }
-    })
-    await producer.send(batch)
-  }
-  console.log(`Produced ${RIDES} rides keyed by VendorID in ${Date.now() - start} ms`)
-
-  const perMember = new Map<string, number>()
-  const perVendor = new Map<string, { rides: number; amount: number }>()
-  const account = (name: string, records: ConsumedRecord[]): void => {
-    perMember.set(name, (perMember.get(name) ?? 0) + records.length)
-    for (const record of records) {
-      const ride = JSON.parse(record.value!.toString()) as { vendor: string; total_amount: number }
-      const v = perVendor.get(ride.vendor) ?? { rides: 0, amount: 0 }
-      v.rides += 1
-      v.amount += ride.total_amount
-      perVendor.set(ride.vendor, v)
+  let c: App | undefined
+  let expectedHigh = 0
+  const sends: Array<Promise<unknown>> = []
+  for (let n = 0; n < RIDES; n++) {
+    const vendor = VENDORS[n % VENDORS.length]!
+    const ride: Ride = {
+      ride: n,
+      vendor,
+      total_amount: Math.round((5 + ((n * 7919) % 6000) / 100) * 100) / 100,
+    }
+    if (ride.total_amount >= 40) expectedHigh++
+    sends.push(rides.send({ key: vendor, value: ride }))
+    if (n === Math.floor(RIDES / 3)) {
+      await Promise.all(sends.splice(0))
+      c = worker('worker-c')
+      await c.start()
+      console.log('worker-c joined a third of the way in: the partitions are rebalanced')
     }
   }
-  const member = (name: string): { name: string; consumer: Consumer } => ({
-    name,
-    consumer: transport.consumer({ groupId: 'demo-group', offsetReset: 'earliest', clientId: name }),
-  })
-  const members = [member('worker-a'), member('worker-b')]
-  for (const m of members) await m.consumer.subscribe(['rides'])
-
-  let consumed = 0
-  while (consumed < RIDES) {
-    if (consumed >= RIDES / 3 && members.length === 2) {
-      members.push(member('worker-c'))
-      await members[2]!.consumer.subscribe(['rides'])
-      console.log('worker-c joined the group a third of the way in: the partitions are rebalanced')
-    }
-    for (const { name, consumer } of members) {
-      const records = await consumer.poll({ timeoutMs: 100, maxRecords: 500 })
-      account(name, records)
-      consumed += records.length
-      const next = new Map<number, number>()
-      for (const r of records) next.set(r.partition, r.offset + 1)
-      if (next.size)
-        await consumer.commit([...next].map(([partition, offset]) => ({ topic: 'rides', partition, offset })))
-    }
-  }
-  const assignment = members.map(
-    ({ name, consumer }) =>
-      `${name}: [${consumer
-        .assignment()
-        .map((p) => p.partition)
-        .join(', ')}]`,
+  await Promise.all(sends)
+  const counted = (): number => [...totals.values()].reduce((n, t) => n + t.rides, 0)
+  const high = (): number => [...highRides.values()].reduce((n, h) => n + h, 0)
+  const deadline = Date.now() + 60_000
+  while ((counted() < RIDES || high() < expectedHigh) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20))
+  console.log(`Produced and processed ${RIDES} rides in ${Date.now() - start} ms`)
+  console.log(
+    `Rides per worker: ${[...perWorker]
+      .sort()
+      .map(([w, n]) => `${w}=${n}`)
+      .join(' ')}`,
   )
-  console.log(`Consumed ${consumed} rides; final assignment ${assignment.join('  ')}`)
-  console.log(`Records per member: ${[...perMember].map(([n, c]) => `${n}=${c}`).join(' ')}`)
-  console.log('\nVendorID   rides  total amount')
-  for (const [vendor, v] of [...perVendor].sort()) {
-    console.log(`${vendor.padEnd(8)} ${String(v.rides).padStart(6)}  ${v.amount.toFixed(2).padStart(12)}`)
+  console.log('\nVendorID   rides  >= $40  total amount')
+  for (const [vendor, t] of [...totals].sort()) {
+    console.log(
+      `${vendor.padEnd(8)} ${String(t.rides).padStart(7)} ${String(highRides.get(vendor) ?? 0).padStart(7)}  ${t.amount.toFixed(2).padStart(12)}`,
+    )
   }
-  const group = await admin.describeGroup('demo-group')
-  console.log(`\nGroup demo-group is ${group.state} with ${group.members.length} members`)
-  await transport.close()
+  for (const app of [a, b, c]) await app?.stop()
+  const once = counted() === RIDES && high() === expectedHigh
+  console.log(
+    `\nCounted ${counted()} rides and ${high()} of $40 or more: ${once ? 'each exactly once' : 'SOME TWICE'} across the rebalance`,
+  )
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
  * records, the offset tracker, and the agent body, which it restarts after a record that the `skip`
  * or `dlq` policy took.
  *
- * Lifecycle: running -> (close) -> draining: the queue is cut, the body finishes the record in hand,
+ * Lifecycle: running -> (close) -> draining: no record is added, the body works through the queue,
  * outputs are awaited -> closed. `fail` ends the task with a ProcessingError; the worker then stops.
  *
  * Concurrency: `spec.concurrency` copies of the body (lanes) take records from the one queue. Each
@@ -99,10 +99,13 @@ export class PartitionTask {
     this.#done = Promise.all(lanes.map((lane) => lane.run())).then(() => undefined)
   }
 
-  /** Stops taking records, lets the body finish the one in hand, waits for outputs. */
+  /**
+   * Stops taking new records, lets the body work through the ones already fetched, and waits for
+   * the outputs. Draining, rather than dropping the queue, brings every processor of the partition
+   * to the same offset, so the commit that follows leaves no processor with records to redo.
+   */
   async close(): Promise<void> {
     this.#closing = true
-    this.#queue.length = 0
     this.#wakeAll()
     await this.#done
     while (this.#outputs > 0) {
@@ -230,9 +233,11 @@ class Lane {
   #nextEvent(): Promise<IteratorResult<AnyEvent>> {
     const task = this.#task
     for (;;) {
-      if (task.closing) return Promise.resolve({ done: true, value: undefined })
       const record = task.take()
-      if (record === undefined) return task.waitForRecord().then(() => this.#nextEvent())
+      if (record === undefined) {
+        if (task.closing) return Promise.resolve({ done: true, value: undefined })
+        return task.waitForRecord().then(() => this.#nextEvent())
+      }
       const entry = task.tracker.hand(record)
       let event: AnyEvent
       try {
@@ -268,7 +273,7 @@ class Lane {
 
   async run(): Promise<void> {
     const task = this.#task
-    while (!task.closing) {
+    while (!task.closing || task.queued > 0) {
       try {
         // The stream the body iterates: each request for a record means the ones before are processed.
         const stream = new AgentStream({ next: () => this.#nextEvent() }, () => this.#advance())
