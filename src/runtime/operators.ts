@@ -7,6 +7,7 @@ import type { Op } from '../streams/stream.js'
 import type { ProducerRecord } from '../transport/types.js'
 import type { TaskContext } from './context.js'
 import { RecordEvent } from './event.js'
+import { withoutReplyHeaders } from '../streams/replies.js'
 import type { AnyEvent } from './types.js'
 
 /** The operators dropped the event (filter, or branch sent it elsewhere): it is done. */
@@ -19,7 +20,8 @@ export function forwarded(event: AnyEvent, topic: string): ProducerRecord {
     topic,
     key: event.raw.key,
     value: event.raw.value,
-    headers: event.headers,
+    // A request's reply headers stay with the request: a copy downstream must not answer it again.
+    headers: withoutReplyHeaders(event.headers),
     timestamp: event.timestamp,
   }
 }

@@ -16,6 +16,17 @@ interface Waiter {
   wantsMeta: boolean
 }
 
+/** One callback that throws must not keep the others of its batch from running (their holds would stay). */
+function settle(waiter: Waiter, error: Error | undefined, meta?: RecordMetadata[]): void {
+  try {
+    waiter.done(error, meta)
+  } catch (failure) {
+    queueMicrotask(() => {
+      throw failure
+    })
+  }
+}
+
 export class OutputBatcher {
   readonly #send: (records: ProducerRecord[]) => Promise<RecordMetadata[]>
   readonly #maxRecords: number
@@ -63,11 +74,11 @@ export class OutputBatcher {
     this.#send(records).then(
       (meta) => {
         for (const w of waiters)
-          w.done(undefined, w.wantsMeta ? meta.slice(w.start, w.start + w.count) : undefined)
+          settle(w, undefined, w.wantsMeta ? meta.slice(w.start, w.start + w.count) : undefined)
       },
       (error: unknown) => {
         const failure = error instanceof Error ? error : new Error(`send failed: ${String(error)}`)
-        for (const w of waiters) w.done(failure)
+        for (const w of waiters) settle(w, failure)
       },
     )
   }

@@ -31,6 +31,15 @@ export interface TaskHost {
   onFailure(task: PartitionTask, error: Error): void
 }
 
+/**
+ * Outputs a task may have unacknowledged before its bodies wait for acks: bodies that do not await
+ * their sends (forwarders, sinks) would otherwise run ahead of a slow broker without bound.
+ */
+export const MAX_OUTPUTS_IN_FLIGHT = 10_000
+
+/** Pause before restarting a body that returned, so a body that returns at once cannot spin. */
+const RESTART_DELAY_MS = 100
+
 export class PartitionTask {
   readonly spec: ProcessorSpec
   readonly topic: string
@@ -45,6 +54,7 @@ export class PartitionTask {
   #done: Promise<void> | undefined
   #outputs = 0
   #outputsDrained: (() => void) | undefined
+  #outputWaiters: Array<() => void> = []
 
   constructor(spec: ProcessorSpec, partition: number, host: TaskHost) {
     this.spec = spec
@@ -82,9 +92,38 @@ export class PartitionTask {
     return this.#queue.shift()
   }
 
-  /** Resolves when a record was pushed or the task is closing. */
-  waitForRecord(): Promise<void> {
-    return new Promise<void>((resolve) => this.#waiters.push(resolve))
+  /**
+   * Resolves true when a record was pushed or the task is closing, or false after `ms` (then the
+   * waiter is withdrawn, so that a later record wakes a lane that is really waiting).
+   */
+  waitForRecord(ms?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      const timer =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => {
+              const i = this.#waiters.indexOf(wake)
+              if (i >= 0) this.#waiters.splice(i, 1)
+              resolve(false)
+            }, ms)
+      this.#waiters.push(wake)
+    })
+  }
+
+  /** Outputs sent and not yet acknowledged. */
+  get outputsInFlight(): number {
+    return this.#outputs
+  }
+
+  /** Resolves once fewer than `limit` outputs are in flight. */
+  async outputsBelow(limit: number): Promise<void> {
+    while (this.#outputs >= limit) {
+      await new Promise<void>((resolve) => this.#outputWaiters.push(resolve))
+    }
   }
 
   #wakeAll(): void {
@@ -133,6 +172,11 @@ export class PartitionTask {
             cause: error,
           }),
         )
+      }
+      if (this.#outputWaiters.length > 0 && this.#outputs < MAX_OUTPUTS_IN_FLIGHT / 2) {
+        const waiters = this.#outputWaiters
+        this.#outputWaiters = []
+        for (const wake of waiters) wake()
       }
       if (this.#outputs === 0) this.#outputsDrained?.()
     })
@@ -230,20 +274,26 @@ class Lane {
    * and run through the operators. A hand-written iterator rather than async generators: while
    * records are queued it answers with an already settled promise, so a record costs few allocations.
    */
-  #nextEvent(): Promise<IteratorResult<AnyEvent>> {
+  #nextEvent(deadline?: number): Promise<IteratorResult<AnyEvent> | 'timeout'> {
     const task = this.#task
     for (;;) {
+      if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) {
+        return task.outputsBelow(MAX_OUTPUTS_IN_FLIGHT / 2).then(() => this.#nextEvent(deadline))
+      }
       const record = task.take()
       if (record === undefined) {
         if (task.closing) return Promise.resolve({ done: true, value: undefined })
-        return task.waitForRecord().then(() => this.#nextEvent())
+        if (deadline === undefined) return task.waitForRecord().then(() => this.#nextEvent())
+        const left = deadline - Date.now()
+        if (left <= 0) return Promise.resolve('timeout')
+        return task.waitForRecord(left).then((woken) => (woken ? this.#nextEvent(deadline) : 'timeout'))
       }
       const entry = task.tracker.hand(record)
       let event: AnyEvent
       try {
         event = task.spec.decode(record)
       } catch (error) {
-        return task.reject([entry], error, 'could not be decoded').then(() => this.#nextEvent())
+        return task.reject([entry], error, 'could not be decoded').then(() => this.#nextEvent(deadline))
       }
       this.#current.push(entry)
       const result = applyOps(event, task.spec.ops, this.#context)
@@ -255,7 +305,7 @@ class Lane {
         return result.then((r) => {
           if (r !== DROPPED) return { done: false, value: r }
           this.#dropLast()
-          return this.#nextEvent()
+          return this.#nextEvent(deadline)
         })
       }
       return Promise.resolve({ done: false, value: result })
@@ -276,10 +326,26 @@ class Lane {
     while (!task.closing || task.queued > 0) {
       try {
         // The stream the body iterates: each request for a record means the ones before are processed.
-        const stream = new AgentStream({ next: () => this.#nextEvent() }, () => this.#advance())
-        await task.spec.run(stream, this.#context)
-        if (!task.closing) task.host.log('warn', `${task.where()}: the agent returned; restarting it`)
+        let took = false
+        const source = {
+          next: () => {
+            took = true
+            return this.#nextEvent() as Promise<IteratorResult<AnyEvent>>
+          },
+          nextWithin: (ms: number) => this.#nextEvent(Date.now() + ms),
+        }
+        await task.spec.run(new AgentStream(source, () => this.#advance()), this.#context)
         this.#advance()
+        if (task.closing && task.queued === 0) return
+        if (!took) {
+          // A body that returns without reading its stream would be restarted in a tight loop.
+          task.fail(
+            new TributaryError('INVALID_ARGUMENT', `${task.where()} returned without reading its stream`),
+          )
+          return
+        }
+        task.host.log('warn', `${task.where()}: the agent returned; restarting it`)
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS))
       } catch (error) {
         if (task.failure) return
         const bad = this.#current

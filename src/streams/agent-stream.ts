@@ -5,20 +5,27 @@
  * when the next batch is asked for.
  */
 
-export class AgentStream<T> implements AsyncIterable<T> {
-  readonly #inner: AsyncIterator<T>
-  readonly #advance: () => void
-  #pending: Promise<IteratorResult<T>> | undefined
+/** Where an AgentStream takes its items from: the task's next item, or none within a time. */
+export interface ItemSource<T> {
+  next(): Promise<IteratorResult<T>>
+  /**
+   * The next item if one comes within `ms`, else 'timeout' — and then nothing was taken: a record
+   * must never be taken for a batch that has already been handed to the body.
+   */
+  nextWithin(ms: number): Promise<IteratorResult<T> | 'timeout'>
+}
 
-  constructor(inner: AsyncIterator<T>, advance: () => void) {
-    this.#inner = inner
+export class AgentStream<T> implements AsyncIterable<T> {
+  readonly #source: ItemSource<T>
+  readonly #advance: () => void
+
+  constructor(source: ItemSource<T>, advance: () => void) {
+    this.#source = source
     this.#advance = advance
   }
 
   #pull(): Promise<IteratorResult<T>> {
-    const next = this.#pending ?? this.#inner.next()
-    this.#pending = undefined
-    return next
+    return this.#source.next()
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -54,18 +61,8 @@ export class AgentStream<T> implements AsyncIterable<T> {
       while (batch.length < max) {
         const left = deadline - Date.now()
         if (left <= 0) break
-        const next = this.#pull()
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<'timeout'>(
-          (resolve) => (timer = setTimeout(() => resolve('timeout'), left)),
-        )
-        const step = await Promise.race([next, timeout])
-        clearTimeout(timer)
-        if (step === 'timeout') {
-          // Keep the outstanding request for the next batch: an iterator cannot be asked twice at once.
-          this.#pending = next
-          break
-        }
+        const step = await this.#source.nextWithin(left)
+        if (step === 'timeout') break
         if (step.done) {
           ended = true
           break

@@ -79,7 +79,10 @@ export class Agent<K, V> {
     return this.stream.source
   }
 
-  /** Sends a record to the agent's topic, from anywhere (inside another agent it is that agent's output). */
+  /**
+   * Sends a record to the agent's topic, from anywhere. Inside another agent, await it: the record in
+   * process is committed only after the body asks for the next one, so an awaited send is safe.
+   */
   send(record: OutgoingRecord<K, V>): Promise<unknown> {
     return (this.stream.source as Topic<K, V>).send(record)
   }

@@ -183,8 +183,9 @@ export class App {
     this.#replies ??= new ReplyRouter(this.#transport, this.id)
     const router = this.#replies
     await router.start()
-    const { id, reply } = router.expect(timeoutMs, `agent "${agent.name}"`)
+    // Encoded first: a record the codec refuses fails the ask before a reply is awaited.
     const encoded = agent.topic.encode(record)
+    const { id, reply } = router.expect(timeoutMs, `agent "${agent.name}"`)
     encoded.headers = [
       ...(encoded.headers ?? []),
       [REPLY_TO, Buffer.from(router.topic)],

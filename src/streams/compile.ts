@@ -10,7 +10,7 @@ import type { AnyEvent, ProcessorSpec } from '../runtime/types.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
 import type { Agent, Sink } from './agent.js'
 import type { Op } from './stream.js'
-import { CORRELATION_ID, REPLY_TO } from './replies.js'
+import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
 
@@ -67,12 +67,12 @@ function forwarder(
         topic: target.name,
         key: boundary.key.encode(boundary.fn(e.value, e)),
         value: boundary.value.encode(e.value),
-        headers: e.headers,
+        headers: withoutReplyHeaders(e.headers),
         timestamp: e.timestamp,
       }
     }
     const { key, value } = e as { key: unknown; value: unknown }
-    return target.encode({ key, value, headers: e.headers, timestamp: e.timestamp })
+    return target.encode({ key, value, headers: withoutReplyHeaders(e.headers), timestamp: e.timestamp })
   }
   return {
     name,
@@ -104,7 +104,7 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
       }
       if (current) {
         record.timestamp = current.timestamp
-        record.headers = current.headers
+        record.headers = withoutReplyHeaders(current.headers)
       }
       // Not awaited: the send holds the offsets of the records in process until acknowledged.
       context.emit([record])

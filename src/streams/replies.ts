@@ -49,7 +49,15 @@ export class ReplyRouter {
 
   async #read(consumer: Consumer): Promise<void> {
     while (!this.#stopped) {
-      const records = await consumer.poll({ timeoutMs: 100 }).catch(() => [])
+      let records: Awaited<ReturnType<Consumer['poll']>>
+      try {
+        records = await consumer.poll({ timeoutMs: 100 })
+      } catch (error) {
+        if (error instanceof TributaryError && error.code === 'CLOSED') return
+        // A failing poll must not turn into a loop that starves the event loop: wait, then retry.
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        continue
+      }
       for (const record of records) {
         const id = record.headers.find(([k]) => k === CORRELATION_ID)?.[1].toString()
         const pending = id === undefined ? undefined : this.#pending.get(id)
@@ -100,4 +108,12 @@ export class ReplyRouter {
     await this.#loop
     await this.#consumer?.close()
   }
+}
+
+/** Headers of a request that its answers must not carry on (downstream agents would reply again). */
+export function withoutReplyHeaders(headers: Array<[string, Buffer]>): Array<[string, Buffer]> {
+  if (headers.length === 0) return headers
+  return headers.some(([k]) => k === REPLY_TO || k === CORRELATION_ID)
+    ? headers.filter(([k]) => k !== REPLY_TO && k !== CORRELATION_ID)
+    : headers
 }

@@ -268,3 +268,103 @@ test('a repartition topic gets as many partitions as its source topic has on the
     await transport.close()
   }
 })
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+test('take() never takes a record for a batch already handed out, so a record is committed only after it was processed', async () => {
+  const app = new App({
+    id: 'take',
+    broker: `memory://take-${randomUUID()}`,
+    web: false,
+    commitIntervalMs: 20,
+    log: () => undefined,
+  })
+  const input = app.topic('in', { key: string, value: string })
+  const processed: string[] = []
+  app.agent('batches', input, async (stream) => {
+    for await (const batch of stream.take(100, 50)) {
+      await sleep(400)
+      for (const e of batch) processed.push(e.value ?? '')
+    }
+  })
+  const worker = await app.start()
+  try {
+    await input.send({ value: 'a' })
+    await sleep(150) // [a] is in the body
+    await input.send({ value: 'b' })
+    await sleep(450) // the body took its next batch: [b], not processed yet
+    await worker.flush()
+    assert.deepEqual(processed, ['a'])
+    assert.equal(worker.committedOffsets()[0]?.offset, 1, 'b is not committed before it is processed')
+  } finally {
+    await app.stop()
+  }
+})
+
+test('after a batch fails under skip, the next records reach the restarted body', async () => {
+  const app = new App({
+    id: 'skip',
+    broker: `memory://skip-${randomUUID()}`,
+    errors: 'skip',
+    web: false,
+    log: () => undefined,
+  })
+  const input = app.topic('in', { key: string, value: string })
+  const seen: string[] = []
+  app.agent('batches', input, async (stream) => {
+    for await (const batch of stream.take(100, 50)) {
+      for (const e of batch) {
+        if (e.value === 'bad') throw new Error('boom')
+        seen.push(e.value ?? '')
+      }
+    }
+  })
+  await app.start()
+  try {
+    for (const value of ['bad', 'c', 'd', 'e']) {
+      await input.send({ value })
+      await sleep(150)
+    }
+    assert.deepEqual(seen, ['c', 'd', 'e'])
+  } finally {
+    await app.stop()
+  }
+})
+
+test('an agent body that returns without reading its stream stops the worker with a clear error instead of spinning', async () => {
+  const app = new App({
+    id: 'lazy',
+    broker: `memory://lazy-${randomUUID()}`,
+    web: false,
+    log: () => undefined,
+  })
+  const input = app.topic('in', { key: string, value: string })
+  app.agent('lazy', input, () => Promise.resolve())
+  const worker = await app.start()
+  await input.send({ value: 'x' }).catch(() => undefined)
+  await assert.rejects(worker.done, /agent "lazy" on in\[0\] returned without reading its stream/)
+  await app.stop()
+})
+
+test('ask() with a value the codec refuses rejects once, leaving no reply pending', async () => {
+  const app = new App({
+    id: 'askbad',
+    broker: `memory://askbad-${randomUUID()}`,
+    web: false,
+    log: () => undefined,
+  })
+  const input = app.topic('in', { key: string, value: string })
+  const agent = app.agent('echo', input, async function* (stream) {
+    for await (const e of stream) yield e.value
+  })
+  await app.start()
+  try {
+    await assert.rejects(
+      agent.ask({ value: 42 as unknown as string }, { timeoutMs: 200 }),
+      /must be of type string/,
+    )
+    await sleep(300) // a reply left pending would now reject with no handler and fail this test file
+  } finally {
+    await app.stop()
+  }
+})
