@@ -168,8 +168,11 @@ export class Worker {
           )
         },
       })
+      // stop() may have come while joining: it has closed the consumer, so do not start the loop.
+      if (this.#state !== 'starting') return
       this.#loop = this.#pollLoop()
     }
+    if (this.#state !== 'starting') return
     this.#commitTimer = setInterval(() => {
       void this.#commit().catch((e: unknown) => this.#log('warn', `commit failed: ${String(e)}`))
     }, this.config.commitIntervalMs)

@@ -235,6 +235,8 @@ export class App {
     this.#worker = worker
     try {
       await worker.start()
+      if (worker.state !== 'running')
+        throw new TributaryError('CLOSED', `App "${this.id}" was stopped while it was starting`)
       await this.#startTimers(s)
       if (s.web) {
         const web = s.web

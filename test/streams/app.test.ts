@@ -368,3 +368,20 @@ test('ask() with a value the codec refuses rejects once, leaving no reply pendin
     await app.stop()
   }
 })
+
+test('stop() while the app is starting leaves a stopped worker, and start() says it was stopped', async () => {
+  const app = new App({
+    id: 'early',
+    broker: `memory://early-${randomUUID()}`,
+    web: false,
+    log: () => undefined,
+  })
+  app.agent('noop', app.topic('in', { key: string, value: string }), async (stream) => {
+    for await (const event of stream) void event
+  })
+  const starting = app.start()
+  const worker = app.worker
+  await app.stop()
+  await assert.rejects(starting, /was stopped while it was starting/)
+  assert.equal(worker?.state, 'stopped')
+})
