@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import { App, json, string } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
 import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import { shopApp } from '../helpers/shop.js'
 import { pollUntil } from '../transport/helpers.js'
 
 async function readAll(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
@@ -19,20 +20,7 @@ async function readAll(transport: Transport, topic: string, count: number): Prom
 
 test('an agent maps, filters and yields to a sink topic, keyed like its input', async () => {
   const broker = `memory://app-${randomUUID()}`
-  const app = new App({ id: 'shop', broker, topicPartitions: 3, web: false })
-  const orders = app.topic('orders', { key: string, value: json<{ amount: number }>() })
-  const big = app.topic('big-orders', { key: string, value: json<number>() })
-  app.agent(
-    'big',
-    orders
-      .stream()
-      .filter((o) => o.amount >= 10)
-      .map((o) => o.amount * 2),
-    async function* (stream) {
-      for await (const event of stream) yield event.value
-    },
-    { sink: [big] },
-  )
+  const { app, orders } = shopApp({ broker, web: false })
   await app.start()
   for (let i = 0; i < 20; i++) await orders.send({ key: `c${i % 4}`, value: { amount: i } })
   const transport = openTransport(broker)

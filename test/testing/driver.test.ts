@@ -2,35 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { App, json, raw, string, TributaryError } from '../../src/index.js'
 import { Timers } from '../../src/runtime/timers.js'
+import { shopApp } from '../helpers/shop.js'
 import { SettleTimeoutError, TestDriver, createTestDriver } from '../../src/testing/index.js'
 
 const T0 = Date.UTC(2024, 0, 1)
 
-interface Order {
-  amount: number
-}
-
-function shop(settings: Partial<ConstructorParameters<typeof App>[0]> = {}) {
-  const app = new App({ id: 'shop', topicPartitions: 3, ...settings })
-  const orders = app.topic('orders', { key: string, value: json<Order>() })
-  const big = app.topic('big-orders', { key: string, value: json<number>() })
-  app.agent(
-    'big',
-    orders
-      .stream()
-      .filter((o) => o.amount >= 10)
-      .map((o) => o.amount * 2),
-    async function* (stream) {
-      for await (const event of stream) yield event.value
-    },
-    { sink: [big] },
-  )
-  return { app, orders, big }
-}
-
 describe('TestDriver', () => {
   test('a map, filter and sink topology turns piped orders into typed output records', async () => {
-    const { app, orders, big } = shop()
+    const { app, orders, big } = shopApp()
     const driver = await TestDriver.start(app, { startTime: T0 })
     try {
       const meta = await driver.pipe(
@@ -142,7 +121,7 @@ describe('TestDriver', () => {
   })
 
   test('a malformed record under the dlq policy becomes a dead letter with its coordinates, and the rest is processed', async () => {
-    const { app, orders, big } = shop({ errors: 'dlq', topicPartitions: 1 })
+    const { app, orders, big } = shopApp({ errors: 'dlq', topicPartitions: 1 })
     const driver = await TestDriver.start(app)
     try {
       await driver.pipe(orders, { key: 'a', value: { amount: 10 } })
@@ -169,7 +148,7 @@ describe('TestDriver', () => {
   })
 
   test('a malformed record under the fail policy fails settle() with its topic, partition and offset', async () => {
-    const { app, orders } = shop({ errors: 'fail', topicPartitions: 1 })
+    const { app, orders } = shopApp({ errors: 'fail', topicPartitions: 1 })
     const driver = await TestDriver.start(app)
     try {
       await driver.pipe(orders, { key: 'a', value: { amount: 10 } })
@@ -282,7 +261,7 @@ describe('TestDriver', () => {
   })
 
   test('close() gives a production app its own settings back, so it can be driven again', async () => {
-    const { app, orders, big } = shop({
+    const { app, orders, big } = shopApp({
       broker: 'kafka://kafka.invalid:9092',
       web: { port: 7000 },
       topicReplicationFactor: 3,
@@ -307,7 +286,7 @@ describe('TestDriver', () => {
   })
 
   test('piping to a topic the app did not declare names the topics that exist', async () => {
-    const { app } = shop()
+    const { app } = shopApp()
     const driver = await TestDriver.start(app)
     try {
       await assert.rejects(driver.pipeRaw('nope', { value: 'x' }), (error: unknown) => {
@@ -338,7 +317,7 @@ describe('TestDriver with app timers and event time', () => {
   })
 
   test('a sink output carries the timestamp and headers of the record it came from', async () => {
-    const { app, orders, big } = shop()
+    const { app, orders, big } = shopApp()
     const driver = await TestDriver.start(app, { startTime: T0 })
     try {
       await driver.pipe(orders, {
