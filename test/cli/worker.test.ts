@@ -8,9 +8,9 @@ import { loadApp } from '../../src/cli/app-loader.js'
 import { effectiveBroker, runWorker } from '../../src/cli/commands/worker.js'
 import { run } from '../../src/cli/main.js'
 import { openTransport } from '../../src/transport/index.js'
-import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import type { Transport } from '../../src/transport/types.js'
 import { testBroker } from '../helpers/broker.js'
-import { pollUntil } from '../transport/helpers.js'
+import { readRecords } from '../transport/helpers.js'
 import { Collector, repo, startCli } from './helpers.js'
 import type { CliResult } from './helpers.js'
 
@@ -69,17 +69,6 @@ async function exitWithin(child: ChildProcess, done: Promise<CliResult>, ms: num
   assert.fail(`the worker was still running ${ms} ms later (killed); stderr:\n${killed.stderr}`)
 }
 
-async function readUntil(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
-  const consumer = transport.consumer()
-  const partitions = (await transport.admin().describeTopics([topic]))[0]!.partitions
-  await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })))
-  try {
-    return await pollUntil(consumer, (records) => records.length >= count, 60_000)
-  } finally {
-    await consumer.close()
-  }
-}
-
 const ride = (vendor: string, fare: number): Buffer => Buffer.from(JSON.stringify({ vendor, fare }))
 
 describe(`tributary worker against Apache Kafka at ${broker}`, () => {
@@ -128,7 +117,7 @@ describe(`tributary worker against Apache Kafka at ${broker}`, () => {
       )
       await producer.close()
 
-      const big = await readUntil(transport, `${prefix}big-rides`, 3)
+      const big = await readRecords(transport, `${prefix}big-rides`, 3, 60_000)
       assert.deepEqual(
         big
           .map((r) => JSON.parse(r.value!.toString()) as { fare: number })
@@ -136,7 +125,7 @@ describe(`tributary worker against Apache Kafka at ${broker}`, () => {
           .sort((a, b) => a - b),
         [25, 30, 50],
       )
-      const counts = await readUntil(transport, `${prefix}vendor-counts`, 5)
+      const counts = await readRecords(transport, `${prefix}vendor-counts`, 5, 60_000)
       const last = new Map(counts.map((r) => [r.key!.toString(), Number(r.value!.toString())]))
       assert.deepEqual(Object.fromEntries(last), { V1: 3, V2: 2 })
       const health = await fetch(`${opsUrl}/health`)

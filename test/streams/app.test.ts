@@ -3,20 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import { App, json, string } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
-import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
 import { shopApp } from '../helpers/shop.js'
-import { pollUntil } from '../transport/helpers.js'
-
-async function readAll(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
-  const consumer = transport.consumer()
-  const partitions = (await transport.admin().describeTopics([topic]))[0]!.partitions
-  await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })))
-  try {
-    return await pollUntil(consumer, (all) => all.length >= count, 20_000)
-  } finally {
-    await consumer.close()
-  }
-}
+import { readRecords } from '../transport/helpers.js'
 
 test('an agent maps, filters and yields to a sink topic, keyed like its input', async () => {
   const broker = `memory://app-${randomUUID()}`
@@ -24,7 +12,7 @@ test('an agent maps, filters and yields to a sink topic, keyed like its input', 
   await app.start()
   for (let i = 0; i < 20; i++) await orders.send({ key: `c${i % 4}`, value: { amount: i } })
   const transport = openTransport(broker)
-  const out = await readAll(transport, 'big-orders', 10)
+  const out = await readRecords(transport, 'big-orders', 10, 20_000)
   await app.stop()
   assert.deepEqual(
     out.map((r) => Number(r.value!.toString())).sort((a, b) => a - b),

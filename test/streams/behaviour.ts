@@ -9,7 +9,7 @@ import { App, DLQ_HEADERS, json, string, TributaryError } from '../../src/index.
 import type { AppSettings } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
 import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
-import { pollUntil } from '../transport/helpers.js'
+import { readRecords } from '../transport/helpers.js'
 
 export interface BehaviourTarget {
   label: string
@@ -40,18 +40,8 @@ export function streamsBehaviour(target: BehaviourTarget): void {
     })
     after(() => transport.close())
 
-    async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
-      const consumer = transport.consumer()
-      const [described] = await transport.admin().describeTopics([topic])
-      await consumer.assign(
-        described!.partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })),
-      )
-      try {
-        return await pollUntil(consumer, (all) => all.length >= count, timeoutMs)
-      } finally {
-        await consumer.close()
-      }
-    }
+    const readTopic = (topic: string, count: number): Promise<ConsumedRecord[]> =>
+      readRecords(transport, topic, count)
 
     async function committedTotal(group: string): Promise<number> {
       return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)

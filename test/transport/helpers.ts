@@ -1,5 +1,5 @@
 /** Small helpers shared by the transport tests. */
-import type { ConsumedRecord, Consumer, TopicPartition } from '../../src/transport/types.js'
+import type { ConsumedRecord, Consumer, TopicPartition, Transport } from '../../src/transport/types.js'
 
 /** Polls until `done(all records so far)` holds; fails after `timeoutMs` with what arrived. */
 export async function pollUntil(
@@ -31,4 +31,23 @@ export function tpKey(tp: TopicPartition): string {
 
 export function rangeOf(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i)
+}
+
+/** Reads every partition of a topic from the start, with no group, until `count` records came. */
+export async function readRecords(
+  transport: Transport,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ConsumedRecord[]> {
+  const consumer = transport.consumer()
+  const [described] = await transport.admin().describeTopics([topic])
+  await consumer.assign(
+    described!.partitions.map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })),
+  )
+  try {
+    return await pollUntil(consumer, (all) => all.length >= count, timeoutMs)
+  } finally {
+    await consumer.close()
+  }
 }
