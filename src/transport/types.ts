@@ -67,6 +67,11 @@ export interface ProducerOptions {
   idempotent?: boolean
   /** Enables transactions. A second producer with the same id fences the first. */
   transactionalId?: string
+  /**
+   * How long a transaction may stay open from its first send before the broker aborts it and
+   * fences this producer (Kafka's transaction.timeout.ms). @default 10000
+   */
+  transactionTimeoutMs?: number
 }
 
 export interface Producer {
@@ -107,11 +112,90 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number
   /** How long a poll may wait on the broker for data. @default 500 */
   maxWaitMs?: number
+  /**
+   * Static membership (KIP-345): a member that restarts with the same instance id within the
+   * session timeout gets its partitions back without a rebalance. @default none (dynamic member)
+   */
+  groupInstanceId?: string
+  /**
+   * Records fetched ahead of `poll` per partition before the consumer stops fetching that
+   * partition (a slow partition does not stall the others). @default 2000
+   */
+  maxBufferedRecordsPerPartition?: number
+}
+
+/**
+ * What a member tells the group when it joins (Kafka's ConsumerProtocolSubscription): the topics,
+ * what it owns now (cooperative protocol) and the assignor's user data.
+ */
+export interface MemberSubscription {
+  memberId: string
+  /** The member's `groupInstanceId` when it is a static member. */
+  instanceId?: string
+  topics: string[]
+  /** The partitions the member owns now. */
+  owned: TopicPartition[]
+  /** The generation in which it got `owned`; -1 when it owns nothing. */
+  generation: number
+  /** What the member's `GroupAssignor.userData()` returned. */
+  userData: Buffer | null
+}
+
+/** One member's share of a generation: its partitions and what the leader's assignor tells it. */
+export interface MemberAssignment {
+  partitions: TopicPartition[]
+  userData: Buffer | null
+}
+
+/**
+ * A group assignor, run by the leader member on both transports (the broker only relays). The
+ * transport makes any answer cooperative: a partition the plan moves from its live owner to
+ * another member is given to nobody in this generation; its owner revokes it (onRevoked commits),
+ * rejoins, and the next generation hands it over (KIP-429). Assignors need not care.
+ */
+export interface GroupAssignor {
+  /** The protocol name members agree on in JoinGroup (all members of a group must use one). */
+  readonly name: string
+  /** This member's subscription user data, asked each time it joins. @default null */
+  userData?(): Buffer | null
+  /**
+   * Every member's share. `partitionCounts` holds each subscribed topic's partition count (0: the
+   * topic is gone). A member absent from the answer gets nothing.
+   */
+  assign(
+    members: readonly MemberSubscription[],
+    partitionCounts: ReadonlyMap<string, number>,
+  ): Map<string, MemberAssignment>
+}
+
+export interface SubscribeOptions {
+  /** @default a balanced, sticky topic-partition assignor */
+  assignor?: GroupAssignor
+}
+
+/** The generation this member joined, with what the leader's assignor gave it. */
+export interface GenerationInfo {
+  generation: number
+  memberId: string
+  leader: boolean
+  /** Everything assigned to us in this generation (kept, added; not what is withheld for a hand-over). */
+  assignment: MemberAssignment
 }
 
 export interface RebalanceListener {
   /** Called after partitions were assigned to this member, before any record of them is returned. */
   onAssigned?(partitions: TopicPartition[]): void | Promise<void>
+  /**
+   * Called once per generation this member joined, before onRevoked/onAssigned of that
+   * generation, with the assignor's user data (host maps and such).
+   */
+  onGeneration?(info: GenerationInfo): void | Promise<void>
+  /**
+   * Called instead of onRevoked when the membership itself was lost (session expired, fenced):
+   * another member may own the partitions already, so nothing may be committed for them.
+   * @default onRevoked (whose commits are then refused)
+   */
+  onLost?(partitions: TopicPartition[]): void | Promise<void>
   /**
    * Called when partitions are taken away, before another member gets them: the partitions are
    * still ours during the call, so a commit made here is accepted and the new owner starts from it.
@@ -141,10 +225,18 @@ export interface PollOptions {
   maxRecords?: number
 }
 
+/** What the last fetch response said of a partition. */
+export interface Watermarks {
+  /** The log end offset (offset of the next record to be written). */
+  highWatermark: number
+  /** The first offset of a still-open transaction, or the high watermark when none is open. */
+  lastStableOffset: number
+}
+
 export interface Consumer {
   readonly groupId: string | undefined
   /** Joins the group and consumes whatever partitions of these topics the group assigns to us. */
-  subscribe(topics: string[], listener?: RebalanceListener): Promise<void>
+  subscribe(topics: string[], listener?: RebalanceListener, options?: SubscribeOptions): Promise<void>
   /** Consumes exactly these partitions, with no group membership. */
   assign(partitions: PartitionStart[]): Promise<void>
   /** Returns the next records, in offset order per partition; empty when `timeoutMs` passed. */
@@ -157,6 +249,22 @@ export interface Consumer {
   seek(position: TopicPartitionOffset): void
   /** The partitions currently assigned to this consumer. */
   assignment(): TopicPartition[]
+  /**
+   * Stops fetching these assigned partitions (records already buffered for them are kept and
+   * returned after resume). Membership is not affected. Unknown partitions are ignored.
+   */
+  pause(partitions: TopicPartition[]): void
+  resume(partitions: TopicPartition[]): void
+  paused(): TopicPartition[]
+  /** The offset of the next record `poll` returns for this partition (undefined: not known yet). */
+  position(partition: TopicPartition): number | undefined
+  /** The high watermark and last stable offset from the latest fetch of this partition. */
+  watermarks(partition: TopicPartition): Watermarks | undefined
+  /**
+   * Asks the group for a new rebalance (Kafka's enforceRebalance), e.g. when the user data a
+   * member advertises changed. A no-op without a subscription.
+   */
+  enforceRebalance(reason?: string): void
   /** Leaves the group (its partitions move to the other members at once) and releases resources. */
   close(): Promise<void>
 }
@@ -224,8 +332,15 @@ export interface Admin {
   alterConfigs(topic: string, changes: { set?: Record<string, string>; remove?: string[] }): Promise<void>
   /** Grows a topic to `totalCount` partitions; Kafka cannot shrink a topic. */
   createPartitions(topic: string, totalCount: number): Promise<void>
-  /** Per partition: the first offset, the log end offset, or the first offset at/after a timestamp. */
-  listOffsets(topic: string, spec: OffsetSpec): Promise<TopicPartitionOffset[]>
+  /**
+   * Per partition: the first offset, the log end offset, or the first offset at/after a timestamp.
+   * Under read_committed, 'latest' is the last stable offset. @default isolation read_uncommitted
+   */
+  listOffsets(
+    topic: string,
+    spec: OffsetSpec,
+    options?: { isolationLevel?: IsolationLevel },
+  ): Promise<TopicPartitionOffset[]>
   listGroups(): Promise<GroupListing[]>
   describeGroup(groupId: string): Promise<GroupDescription>
   /** The group's committed next-offsets, for every partition it committed. */
