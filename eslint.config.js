@@ -31,6 +31,24 @@ export default tseslint.config(
     },
   },
   {
+    // Data flows one way: the DSL compiles to runtime types, and the runtime never sees the DSL.
+    files: ['src/runtime/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/transport/kafka/**', '**/transport/memory/**', '@platformatic/kafka'],
+              message: 'Use the transport interfaces (src/transport/index.ts).',
+            },
+            { group: ['**/streams/**'], message: 'The runtime never imports the DSL (DESIGN.md).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,28 +1,144 @@
-/** What the runtime runs: processors compiled from the app's agents and stream definitions. */
-import type { AgentStream } from '../streams/agent-stream.js'
-import type { Op } from '../streams/stream.js'
-import type { ErrorPolicy, Event } from '../streams/types.js'
-import type { ConsumedRecord } from '../transport/types.js'
-import type { TaskContext } from './context.js'
+/**
+ * What the runtime runs: a topology of sub-topologies, each a set of processors that read the same
+ * co-partitioned source topics. The DSL (streams/) compiles to these types; the runtime never sees
+ * the DSL. A task is (sub-topology, partition) and runs one instance of every processor of its
+ * sub-topology on that partition of its source topics.
+ */
+import type { ConsumedRecord, Headers, ProducerRecord } from '../transport/types.js'
+
+/** One record as a processor sees it: typed key and value, plus where it came from. */
+export interface Event<K, V> {
+  readonly key: K
+  readonly value: V
+  readonly headers: Headers
+  /** Event time in ms (the record's timestamp). */
+  readonly timestamp: number
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  /** The record's original bytes, for forwarding without re-encoding. */
+  readonly raw: { readonly key: Buffer | null; readonly value: Buffer | null }
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyEvent = Event<any, any>
 
+/** What to do with a record that fails to decode or whose processing throws. */
+export type ErrorPolicy =
+  /** Stop the worker with an error naming topic, partition and offset; nothing past it is committed. */
+  | 'fail'
+  /** Log the error with the record's coordinates and go on with the next record. */
+  | 'skip'
+  /** Send the original bytes to `<appId>-dlq` with the error and coordinates in headers, and go on. */
+  | 'dlq'
+
+/** A transform's verdict that the event goes no further (filtered, or routed elsewhere): it is done. */
+export const DROPPED = Symbol('dropped')
+export type Transformed = AnyEvent | typeof DROPPED
+
+/** A scheduled punctuation; cancel() stops it. */
+export interface Cancellable {
+  cancel(): void
+}
+
 /**
- * One processor reading one topic: an agent, or the forwarder that ends a segment at a groupBy or
- * through. Each assigned partition of its topic gets its own instance (a partition task), so state
- * and order are per partition.
+ * What a processor reaches of its task. Outputs sent with `forward` belong to the records in
+ * process (or to the punctuation running): their offsets are not committed before the outputs are
+ * acknowledged (at-least-once); an output that cannot be delivered fails the task.
  */
-export interface ProcessorSpec {
+export interface ProcessorContext {
+  readonly processor: string
+  /** `<subtopology>_<partition>` */
+  readonly taskId: string
+  readonly topic: string
+  readonly partition: number
+  forward(records: ProducerRecord[]): void
+  /** The last record taken by the processor (its key is the key of what an agent yields). */
+  currentRecord(): ConsumedRecord | undefined
+  /** The task's stream time: the highest record timestamp it has taken; -1 before the first. */
+  streamTime(): number
+  /** The app's clock (the test driver moves it). */
+  now(): number
+  /**
+   * Runs `fn` every `intervalMs` of stream time (when records move the task's stream time past the
+   * next multiple) or of wall-clock time, between records, never overlapping itself. Its outputs
+   * hold the task's commits until acknowledged, like a record's.
+   */
+  schedule(
+    intervalMs: number,
+    type: 'stream' | 'wall',
+    fn: (timestamp: number) => void | Promise<void>,
+  ): Cancellable
+}
+
+/** The stream an agent body iterates, as the runtime provides it (the DSL wraps it). */
+export interface EventSource {
+  /** The next event; asking for it means the ones taken before are processed. */
+  next(): Promise<IteratorResult<AnyEvent>>
+  /**
+   * The next event if one comes within `ms` (on the app's clock), else 'timeout', and then nothing
+   * was taken: a record must never be taken for a batch that was already handed to the body.
+   */
+  nextWithin(ms: number): Promise<IteratorResult<AnyEvent> | 'timeout'>
+  /** Marks the events taken so far as processed (a body asking for its next batch). */
+  advance(): void
+  now(): number
+}
+
+/** A record-at-a-time processor, created per task (stateful operators are of this kind). */
+export interface Processor {
+  init?(context: ProcessorContext): void | Promise<void>
+  process(event: AnyEvent, context: ProcessorContext): void | Promise<void>
+  close?(): void | Promise<void>
+}
+
+interface ProcessorBase {
+  /** Unique in the app. */
   readonly name: string
+  /** The source topic this processor reads. */
   readonly topic: string
   /** Decodes a record; throws on bad bytes (the error policy then takes the record). */
   decode(record: ConsumedRecord): AnyEvent
-  /** Operators run in the task before the body (map, filter, forward, branch). */
-  readonly ops: readonly Op[]
-  /** The agent body: consumes the stream until it ends. */
-  run(stream: AgentStream<AnyEvent>, context: TaskContext): Promise<void>
+  /** Stateless operators run before the body (map, filter, forward, branch). */
+  transform?(event: AnyEvent, context: ProcessorContext): Transformed | Promise<Transformed>
   readonly errors: ErrorPolicy
-  /** Copies of the body per partition task. @default 1 */
+  /** Topics this processor writes to that other processors of the app read (repartition, through). */
+  readonly feeds?: readonly string[]
+}
+
+/** An agent: a body that iterates the stream of its task. */
+export interface AgentSpec extends ProcessorBase {
+  readonly kind: 'agent'
+  /** Copies of the body per task, taking records from one queue. @default 1 */
   readonly concurrency: number
+  run(source: EventSource, context: ProcessorContext): Promise<void>
+}
+
+/** A record-at-a-time processor. */
+export interface NodeSpec extends ProcessorBase {
+  readonly kind: 'node'
+  create(): Processor
+}
+
+export type ProcessorSpec = AgentSpec | NodeSpec
+
+/** Processors grouped by the source topics they read together. */
+export interface Subtopology {
+  readonly id: number
+  readonly sourceTopics: readonly string[]
+  readonly processors: readonly ProcessorSpec[]
+}
+
+/**
+ * Groups processors into sub-topologies: processors that read the same topic share one (a record
+ * of that topic is one task's, whichever processors read it).
+ */
+export function buildSubtopologies(processors: readonly ProcessorSpec[]): Subtopology[] {
+  const byTopic = new Map<string, ProcessorSpec[]>()
+  for (const p of processors) {
+    const list = byTopic.get(p.topic)
+    if (list) list.push(p)
+    else byTopic.set(p.topic, [p])
+  }
+  return [...byTopic].map(([topic, list], id) => ({ id, sourceTopics: [topic], processors: list }))
 }

@@ -1,31 +1,45 @@
 /**
- * The worker: one member of the app's consumer group. It runs a partition task per assigned
- * partition and processor, feeds them from one poll loop, commits at-least-once, and shuts down
- * gracefully.
+ * The worker (Kafka Streams' StreamThread): one member of the app's consumer group. It runs the
+ * tasks the group's task assignor gave it, feeds them from one poll loop, commits through the commit
+ * protocol, rides through transient faults, and shuts down gracefully.
  *
- * Boot order: create missing topics -> producer -> consumer joins the group -> poll loop.
- * Shutdown order: stop polling -> tasks finish the records in hand and their outputs are acked ->
- * final commit -> leave the group -> close the producer.
+ * Boot order: identity (state directory) -> missing topics created -> producer and output batcher ->
+ * consumer joins the group with the task assignor -> poll loop, commit timer, watchdog.
+ * Shutdown order: stop polling -> tasks finish the records in hand and their outputs are acked
+ * (suspend) -> final commit -> tasks closed -> leave the group -> close the producer -> release the
+ * identity.
  *
- * Commit rule (at-least-once): the committed offset of a partition is the minimum, over the
- * processors reading it, of the offset after their done prefix (tracker.ts). A record that failed
- * under the `fail` policy is never done, so nothing at or past it is committed.
+ * Rebalances: a generation's assignment is logged in one line; revoked tasks are suspended,
+ * committed and closed clean before the partitions move (the transport's cooperative protocol waits
+ * for us); lost tasks (the membership expired) are closed dirty and nothing of them is committed.
+ *
+ * Backpressure is per partition: a partition whose task has `maxBufferedRecords` records not yet
+ * taken is paused until it drained half of them, so a slow task never stalls the others.
  */
-import { TributaryError } from '../errors.js'
+import { coordinates, TributaryError } from '../errors.js'
 import type {
   Consumer,
-  ConsumedRecord,
+  GenerationInfo,
+  GroupAssignor,
   NewTopic,
   Producer,
   ProducerRecord,
   TopicPartition,
   Transport,
 } from '../transport/types.js'
-import { PartitionTask, type TaskHost } from './partition-task.js'
-import type { ProcessorSpec } from './types.js'
+import { systemClock, type Clock } from './clock.js'
+import { AtLeastOnce } from './commit/at-least-once.js'
+import { Committer } from './commit/committer.js'
+import { classify } from './faults.js'
+import { claimIdentity, type WorkerIdentity } from './identity.js'
+import type { LogLevel, LogSink } from './log.js'
+import { OutputBatcher } from './output/batcher.js'
+import { deadLetterRecord } from './output/dead-letter.js'
+import { TaskManager } from './task/manager.js'
+import type { StreamTask, TaskHost } from './task/task.js'
 import { createMissingTopics } from './topics.js'
-import { deadLetterRecord } from './dead-letter.js'
-import { OutputBatcher } from './output-batcher.js'
+import { buildSubtopologies, type ProcessorSpec, type Subtopology } from './types.js'
+import { Watchdog } from './watchdog.js'
 
 export interface WorkerConfig {
   appId: string
@@ -37,21 +51,33 @@ export interface WorkerConfig {
   commitIntervalMs?: number
   /** Commit as soon as this many records were processed since the last commit. @default 10000 */
   commitEvery?: number
-  /** Fetched records held in task queues before the poll loop waits (backpressure). @default 10000 */
+  /** Records of one partition fetched and not yet taken before that partition pauses. @default 2000 */
   maxBufferedRecords?: number
   /** @default 10000 */
   sessionTimeoutMs?: number
   /** @default 'earliest' */
   offsetReset?: 'earliest' | 'latest'
-  /** This worker's name in logs and in the group (client id). */
+  /** This worker's id in logs and in the group. @default the UUID persisted in `stateDir` */
   workerId?: string
+  /** Where the worker keeps its identity (and, later, its stores). Undefined: no persisted identity. */
+  stateDir?: string
+  /** Static group membership (KIP-345). @default none */
+  groupInstanceId?: string
   /**
    * How long a graceful stop waits for agents to finish the records in hand. Past it, the stuck
    * records are left uncommitted (they are processed again after a restart) and the worker stops.
    * @default 30000
    */
   stopTimeoutMs?: number
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void
+  /** A record held by a processor this long is reported, and past it the worker leaves the group. @default 300000 */
+  processingTimeoutMs?: number
+  /** The app's clock: tasks, take(), punctuations, commits and the watchdog run on it. @default systemClock */
+  clock?: Clock
+  /** Builds the group assignor from the sub-topologies. @default the transport's sticky assignor */
+  assignor?: (subtopologies: readonly Subtopology[], worker: Worker) => GroupAssignor
+  /** Called with every generation joined (the assignor's user data: host maps). */
+  onGeneration?: (info: GenerationInfo) => void
+  log?: LogSink
 }
 
 export interface AgentCounts {
@@ -60,24 +86,38 @@ export interface AgentCounts {
   errors: number
 }
 
-type Key = string
-const keyOf = (topic: string, partition: number): Key => `${topic}\u0000${partition}`
+type Resolved = Required<
+  Omit<WorkerConfig, 'log' | 'workerId' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration'>
+> &
+  Pick<WorkerConfig, 'log' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration'> & {
+    workerId: string
+  }
+
+const RETRY_MIN_MS = 100
+const RETRY_MAX_MS = 5_000
 
 export class Worker {
-  readonly config: Required<Omit<WorkerConfig, 'log'>> & Pick<WorkerConfig, 'log'>
+  readonly config: Resolved
   readonly counts = new Map<string, AgentCounts>()
-  readonly #tasks = new Map<Key, PartitionTask[]>()
-  readonly #committed = new Map<Key, number>()
+  readonly subtopologies: readonly Subtopology[]
+  readonly #tasks: TaskManager
+  readonly #paused = new Map<string, TopicPartition>()
+  #identity: WorkerIdentity | undefined
   #producer: Producer | undefined
   #batcher: OutputBatcher | undefined
   #consumer: Consumer | undefined
+  #protocol: AtLeastOnce | undefined
+  #committer: Committer | undefined
+  #watchdog: Watchdog | undefined
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' = 'new'
   #loop: Promise<void> | undefined
-  #commitTimer: NodeJS.Timeout | undefined
+  #commitTimer: unknown
   #sinceCommit = 0
-  #commits: Promise<void> = Promise.resolve()
   #failure: Error | undefined
+  #outage: { since: number; error: unknown } | undefined
   #stopping: Promise<void> | undefined
+  #rejoining: Promise<void> | undefined
+  #generation: GenerationInfo | undefined
   #resolveDone!: () => void
   #rejectDone!: (error: Error) => void
   /** Settles when the worker stopped: resolves after stop(), rejects with the failure that stopped it. */
@@ -87,13 +127,17 @@ export class Worker {
     this.config = {
       commitIntervalMs: 1000,
       commitEvery: 10_000,
-      maxBufferedRecords: 10_000,
+      maxBufferedRecords: 2_000,
       sessionTimeoutMs: 10_000,
       offsetReset: 'earliest',
-      workerId: `${config.appId}-${process.pid}`,
       stopTimeoutMs: 30_000,
+      processingTimeoutMs: 300_000,
+      clock: systemClock,
       ...config,
+      workerId: config.workerId ?? '',
     }
+    this.subtopologies = buildSubtopologies(config.processors)
+    this.#tasks = new TaskManager(this.subtopologies, this.#host)
     for (const p of config.processors) this.counts.set(p.name, { in: 0, out: 0, errors: 0 })
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve
@@ -107,76 +151,85 @@ export class Worker {
     return this.#state
   }
 
-  #log(level: 'info' | 'warn' | 'error', message: string): void {
+  /** This worker's id (known once started: the persisted UUID unless overridden). */
+  get workerId(): string {
+    return this.config.workerId
+  }
+
+  /** The state directory slot this worker claimed (undefined without a state directory). */
+  get stateDirectory(): string | undefined {
+    return this.#identity?.dir
+  }
+
+  get generation(): GenerationInfo | undefined {
+    return this.#generation
+  }
+
+  #log(level: LogLevel, message: string): void {
     if (this.config.log) this.config.log(level, message)
-    else if (level !== 'info') console.error(`[${this.config.workerId}] ${level}: ${message}`)
+    else if (level === 'warn' || level === 'error')
+      console.error(`[${this.config.workerId}] ${level}: ${message}`)
   }
 
-  readonly #host: TaskHost = {
-    produce: (records, done) => {
-      if (this.#batcher) this.#batcher.enqueue(records, done)
-      else done(new TributaryError('CLOSED', 'The worker is not running'))
-    },
-    deadLetter: (record, error, processor) =>
-      this.#produce([deadLetterRecord(this.config.appId, record, error, processor)]),
-    log: (level, message) => this.#log(level, message),
-    onProgress: (task, event) => {
-      const counts = this.counts.get(task.spec.name)
-      if (counts) counts[event === 'error' ? 'errors' : event]++
-      if (event === 'in' && ++this.#sinceCommit >= this.config.commitEvery) {
-        this.#sinceCommit = 0
-        void this.#commit().catch((e: unknown) => this.#log('warn', `commit failed: ${String(e)}`))
-      }
-    },
-    onFailure: (_task, error) => this.#fail(error),
+  get #host(): TaskHost {
+    return {
+      clock: this.config.clock,
+      produce: (records, done) => {
+        if (this.#batcher) this.#batcher.enqueue(records, done)
+        else done(new TributaryError('CLOSED', 'The worker is not running'))
+      },
+      deadLetter: (record, error, processor) =>
+        this.send([deadLetterRecord(this.config.appId, record, error, processor)]),
+      log: (level, message) => this.#log(level, message),
+      onProgress: (processor, event) => {
+        const counts = this.counts.get(processor)
+        if (counts) counts[event === 'error' ? 'errors' : event]++
+        if (event === 'in' && ++this.#sinceCommit >= this.config.commitEvery) {
+          this.#sinceCommit = 0
+          void this.#commit().catch((e: unknown) => this.#commitFailed(e))
+        }
+      },
+      onFailure: (_task, error) => this.#fail(error),
+    }
   }
 
-  /** Sends through the worker's producer (available once started), batched with other tasks' outputs. */
-  #produce(records: ProducerRecord[]): ReturnType<Producer['send']> {
+  /** Sends records from outside any agent (app.send, topic.send in a timer), batched with the tasks' outputs. */
+  send(records: ProducerRecord[]): ReturnType<Producer['send']> {
     if (!this.#batcher) return Promise.reject(new TributaryError('CLOSED', 'The worker is not running'))
     return this.#batcher.send(records)
-  }
-
-  /** Sends records from outside any agent (app.send, topic.send in a timer). */
-  send(records: ProducerRecord[]): ReturnType<Producer['send']> {
-    return this.#produce(records)
   }
 
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new TributaryError('INVALID_ARGUMENT', `The worker was already started (${this.#state})`)
     this.#state = 'starting'
-    const { transport, appId } = this.config
-    await createMissingTopics(transport.admin(), this.config.topics)
+    const { transport, appId, stateDir } = this.config
+    if (stateDir !== undefined) this.#identity = claimIdentity(stateDir)
+    if (this.config.workerId === '') this.config.workerId = this.#identity?.id ?? `${appId}-${process.pid}`
+    try {
+      await createMissingTopics(transport.admin(), this.config.topics)
+    } catch (error) {
+      this.#identity?.release()
+      this.#state = 'failed'
+      throw error
+    }
     this.#producer = transport.producer({ clientId: this.config.workerId })
     const producer = this.#producer
     this.#batcher = new OutputBatcher((records) => producer.send(records))
-    const topics = [...new Set(this.config.processors.map((p) => p.topic))]
+    const topics = this.#sourceTopics()
     if (topics.length > 0) {
-      this.#consumer = transport.consumer({
-        groupId: appId,
-        clientId: this.config.workerId,
-        offsetReset: this.config.offsetReset,
-        sessionTimeoutMs: this.config.sessionTimeoutMs,
-      })
-      await this.#consumer.subscribe(topics, {
-        onAssigned: (partitions) => this.#assign(partitions),
-        onRevoked: (partitions) => this.#revoke(partitions),
-        onRebalanceStarting: () => {
-          void this.#commit().catch((e: unknown) =>
-            this.#log('info', `commit at rebalance start refused: ${String(e)}`),
-          )
-        },
-      })
+      await this.#join()
       // stop() may have come while joining: it has closed the consumer, so do not start the loop.
       if (this.#state !== 'starting') return
       this.#loop = this.#pollLoop()
     }
     if (this.#state !== 'starting') return
-    this.#commitTimer = setInterval(() => {
-      void this.#commit().catch((e: unknown) => this.#log('warn', `commit failed: ${String(e)}`))
-    }, this.config.commitIntervalMs)
-    this.#commitTimer.unref()
+    this.#armCommitTimer()
+    this.#watchdog = new Watchdog(this.config.clock, this.config.processingTimeoutMs, {
+      tasks: () => this.#tasks.tasks(),
+      log: (level, message) => this.#log(level, message),
+      leave: (why) => this.#rejoin(why),
+    })
     this.#state = 'running'
     this.#log(
       'info',
@@ -184,21 +237,72 @@ export class Worker {
     )
   }
 
+  #sourceTopics(): string[] {
+    return [...new Set(this.subtopologies.flatMap((s) => s.sourceTopics))]
+  }
+
+  /** Joins the group on a new consumer (at start, and after leaving on a stuck processor). */
+  async #join(): Promise<void> {
+    const { transport, appId } = this.config
+    const consumer = transport.consumer({
+      groupId: appId,
+      clientId: this.config.workerId,
+      offsetReset: this.config.offsetReset,
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      ...(this.config.groupInstanceId ? { groupInstanceId: this.config.groupInstanceId } : {}),
+    })
+    this.#consumer = consumer
+    this.#protocol = new AtLeastOnce(consumer)
+    this.#committer = new Committer(this.#protocol)
+    const assignor = this.config.assignor?.(this.subtopologies, this)
+    await consumer.subscribe(
+      this.#sourceTopics(),
+      {
+        onGeneration: (info) => this.#onGeneration(info),
+        onAssigned: (partitions) => this.#assign(partitions),
+        onRevoked: (partitions) => this.#revoke(partitions),
+        onLost: (partitions) => this.#lose(partitions),
+        onRebalanceStarting: () => {
+          void this.#commit().catch((e: unknown) =>
+            this.#log('info', `commit at rebalance start refused: ${String(e)}`),
+          )
+        },
+      },
+      assignor ? { assignor } : {},
+    )
+  }
+
+  #onGeneration(info: GenerationInfo): void {
+    this.#generation = info
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of info.assignment.partitions) {
+      const list = byTopic.get(topic)
+      if (list) list.push(partition)
+      else byTopic.set(topic, [partition])
+    }
+    const parts = [...byTopic]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([topic, ps]) => `${topic}[${ps.sort((a, b) => a - b).join(',')}]`)
+    this.#log(
+      'info',
+      `worker ${this.config.workerId}: generation ${info.generation}${info.leader ? ' (leader)' : ''} assigns ${parts.join(' ') || 'nothing'}`,
+    )
+    this.config.onGeneration?.(info)
+  }
+
   #assign(partitions: TopicPartition[]): void {
-    for (const { topic, partition } of partitions) {
-      const tasks = this.config.processors
-        .filter((p) => p.topic === topic)
-        .map((spec) => new PartitionTask(spec, partition, this.#host))
-      this.#tasks.set(keyOf(topic, partition), tasks)
-      for (const task of tasks) task.start()
+    for (const task of this.#tasks.create(partitions)) {
+      task
+        .initialize()
+        .catch((error: unknown) => this.#fail(error instanceof Error ? error : new Error(String(error))))
     }
   }
 
   async #revoke(partitions: TopicPartition[]): Promise<void> {
-    const keys = partitions.map((p) => keyOf(p.topic, p.partition))
-    await this.#closeTasks(keys.flatMap((k) => this.#tasks.get(k) ?? []))
+    const tasks = this.#tasks.tasksOf(partitions)
+    await this.#suspend(tasks)
     try {
-      await this.#commit(keys)
+      await this.#committer?.commit(() => tasks)
     } catch (error) {
       // Refused only when the membership itself was lost (session expired): then another member owns them.
       this.#log(
@@ -206,27 +310,47 @@ export class Worker {
         `commit of revoked partitions failed (they will be reprocessed from the last commit): ${String(error)}`,
       )
     }
-    for (const k of keys) {
-      this.#tasks.delete(k)
-      this.#committed.delete(k)
-    }
+    await Promise.all(tasks.map((t) => t.close(true)))
+    this.#drop(tasks, partitions)
+  }
+
+  /** The membership was lost: another member may own these already, so nothing is committed. */
+  async #lose(partitions: TopicPartition[]): Promise<void> {
+    const tasks = this.#tasks.tasksOf(partitions)
+    if (tasks.length > 0)
+      this.#log(
+        'warn',
+        `tasks ${tasks.map((t) => t.id).join(', ')} were lost (the group moved on without this worker); closing them dirty`,
+      )
+    await Promise.all(tasks.map((t) => t.close(false)))
+    this.#drop(tasks, partitions)
+  }
+
+  #drop(tasks: StreamTask[], partitions: TopicPartition[]): void {
+    this.#tasks.remove(tasks)
+    this.#protocol?.forget(partitions)
+    for (const { topic, partition } of partitions) this.#paused.delete(`${topic}:${partition}`)
   }
 
   /**
-   * Closes tasks: each finishes the record in hand and its outputs. Past stopTimeoutMs the stuck
-   * ones are given up: their records stay uncommitted and are processed again after a restart.
+   * Suspends tasks: each finishes the records in hand and their outputs. Past stopTimeoutMs the
+   * stuck ones are given up: their records stay uncommitted and are processed again after a restart.
    */
-  async #closeTasks(tasks: PartitionTask[]): Promise<void> {
+  async #suspend(tasks: StreamTask[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined
-    const closed = await Promise.race([
-      Promise.all(tasks.map((t) => t.close())).then(() => true),
+    const suspended = await Promise.race([
+      Promise.all(tasks.map((t) => t.suspend())).then(() => true),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.stopTimeoutMs))),
     ])
     clearTimeout(timer)
-    if (!closed) {
+    if (!suspended) {
       const stuck = tasks
-        .filter((t) => t.tracker.inFlight() > 0)
-        .map((t) => `${t.spec.name} on ${t.topic}[${t.partition}]`)
+        .filter((t) => t.inFlight() > 0)
+        .flatMap((t) =>
+          t.runners
+            .filter((r) => r.busySince() !== undefined || r.queue.length > 0)
+            .map((r) => `${r.spec.name} on ${coordinates(r.spec.topic, t.partition)} (task ${t.id})`),
+        )
       this.#log(
         'warn',
         `stop: agents still busy after ${this.config.stopTimeoutMs} ms (${stuck.join(', ')}); their records stay uncommitted`,
@@ -234,90 +358,184 @@ export class Worker {
     }
   }
 
-  #buffered(): number {
-    let n = 0
-    for (const tasks of this.#tasks.values()) for (const t of tasks) n += t.queued
-    return n
-  }
-
   async #pollLoop(): Promise<void> {
-    const consumer = this.#consumer!
-    while (this.#state === 'running' || this.#state === 'starting') {
-      if (this.#buffered() >= this.config.maxBufferedRecords) {
-        // Backpressure: the tasks are behind; stop fetching until they catch up.
-        await new Promise((r) => setTimeout(r, 5))
+    let backoff = RETRY_MIN_MS
+    while (this.#active()) {
+      if (this.#rejoining) await this.#rejoining
+      const consumer = this.#consumer
+      if (!consumer || !this.#active()) break
+      this.#resumeDrained(consumer)
+      const assigned = consumer.assignment().length
+      if (assigned > 0 && this.#paused.size >= assigned) {
+        // Every partition waits for its task: nothing to fetch until one drained.
+        await new Promise((r) => setTimeout(r, 2))
         continue
       }
-      let records: ConsumedRecord[]
+      let records
       try {
         // Short polls: a stop waits for the one in progress.
         records = await consumer.poll({ timeoutMs: 100, maxRecords: 2_000 })
       } catch (error) {
-        this.#fail(error instanceof Error ? error : new Error(String(error)))
-        return
+        if (consumer !== this.#consumer) continue
+        if (!this.#pollFailed(error)) return
+        await new Promise((r) => setTimeout(r, backoff))
+        backoff = Math.min(backoff * 2, RETRY_MAX_MS)
+        continue
       }
+      backoff = RETRY_MIN_MS
+      if (this.#outage) {
+        this.#log(
+          'info',
+          `the broker answers again: resumed after ${Math.round((Date.now() - this.#outage.since) / 1000)} s`,
+        )
+        this.#outage = undefined
+      }
+      const budget = this.config.maxBufferedRecords
       for (const record of records) {
-        const tasks = this.#tasks.get(keyOf(record.topic, record.partition))
-        if (tasks) for (const task of tasks) task.push(record)
+        const task = this.#tasks.taskFor(record.topic, record.partition)
+        if (!task) continue
+        task.push(record)
+      }
+      if (records.length > 0) this.#pauseFull(consumer, budget)
+    }
+  }
+
+  #active(): boolean {
+    return this.#state === 'running' || this.#state === 'starting'
+  }
+
+  #pauseFull(consumer: Consumer, budget: number): void {
+    for (const task of this.#tasks.tasks()) {
+      for (const tp of task.partitions) {
+        const k = `${tp.topic}:${tp.partition}`
+        if (!this.#paused.has(k) && task.queued(tp.topic) >= budget) {
+          this.#paused.set(k, tp)
+          consumer.pause([tp])
+        }
       }
     }
   }
 
-  /**
-   * Commits, per partition, the lowest committable offset of its tasks, where it advanced. Commits
-   * run one at a time, so an older offset can never land after a newer one and move the group back.
-   */
-  #commit(keys?: Iterable<Key>): Promise<void> {
-    const next = this.#commits.then(() => this.#commitNow(keys ?? [...this.#tasks.keys()]))
-    this.#commits = next.catch(() => undefined)
-    return next
-  }
-
-  async #commitNow(keys: Iterable<Key>): Promise<void> {
-    const consumer = this.#consumer
-    if (!consumer) return
-    const offsets: Array<{ topic: string; partition: number; offset: number }> = []
-    for (const key of keys) {
-      const tasks = this.#tasks.get(key)
-      if (!tasks || tasks.length === 0) continue
-      let offset = Infinity
-      for (const t of tasks) offset = Math.min(offset, t.tracker.committable() ?? -1)
-      if (offset < 0 || offset === this.#committed.get(key)) continue
-      offsets.push({ topic: tasks[0]!.topic, partition: tasks[0]!.partition, offset })
+  #resumeDrained(consumer: Consumer): void {
+    if (this.#paused.size === 0) return
+    const half = this.config.maxBufferedRecords / 2
+    const resume: TopicPartition[] = []
+    for (const [k, tp] of this.#paused) {
+      const task = this.#tasks.taskFor(tp.topic, tp.partition)
+      if (!task || task.queued(tp.topic) < half) {
+        this.#paused.delete(k)
+        resume.push(tp)
+      }
     }
-    if (offsets.length === 0) return
-    await consumer.commit(offsets)
-    for (const o of offsets)
-      this.#committed.set(
-        keyOf(o.topic, o.partition),
-        Math.max(o.offset, this.#committed.get(keyOf(o.topic, o.partition)) ?? 0),
-      )
+    if (resume.length > 0) consumer.resume(resume)
   }
 
-  /** The committed offsets this worker made, per partition it owns. */
+  /** Sorts a poll failure (faults.ts); false when it stopped the worker. */
+  #pollFailed(error: unknown): boolean {
+    const kind = classify(error)
+    if (kind === 'transient') {
+      if (!this.#outage) {
+        this.#outage = { since: Date.now(), error }
+        this.#log('warn', `${String(error)}; retrying until the broker answers (tasks are kept)`)
+      }
+      return true
+    }
+    if (kind === 'migrated') {
+      this.#log('warn', `${String(error)}; the group rebalances and this worker rejoins`)
+      return true
+    }
+    if (kind === 'corrupted' && error instanceof TributaryError && error.topic !== undefined) {
+      this.#log(
+        'warn',
+        `${String(error)}; rewinding ${coordinates(error.topic, error.partition)} to its last commit`,
+      )
+      void this.#rewind(error.topic, error.partition ?? 0)
+      return true
+    }
+    this.#fail(error instanceof Error ? error : new Error(String(error)))
+    return false
+  }
+
+  /** A task whose position cannot be trusted: closed dirty and started again from its last commit. */
+  async #rewind(topic: string, partition: number): Promise<void> {
+    const consumer = this.#consumer
+    const task = this.#tasks.taskFor(topic, partition)
+    if (!consumer || !task) return
+    await task.close(false)
+    this.#tasks.remove([task])
+    const committed = await consumer.committed([...task.partitions]).catch(() => [])
+    for (const o of committed) consumer.seek(o)
+    this.#assign([...task.partitions])
+  }
+
+  /** Leaves the group and joins again on a new consumer (the watchdog found a stuck processor). */
+  #rejoin(why: string): Promise<void> {
+    this.#rejoining ??= (async () => {
+      this.#log('error', `${why}; leaving the group so that its partitions move, then rejoining`)
+      const old = this.#consumer
+      // Closing runs onRevoked: the tasks are suspended (bounded by stopTimeoutMs) and committed.
+      await old?.close().catch((e: unknown) => this.#log('warn', `leaving the group failed: ${String(e)}`))
+      if (this.#state === 'running') await this.#join()
+    })().finally(() => (this.#rejoining = undefined))
+    return this.#rejoining
+  }
+
+  #armCommitTimer(): void {
+    const { clock, commitIntervalMs } = this.config
+    this.#commitTimer = clock.setTimeout(() => {
+      if (this.#state !== 'running') return
+      void this.#commit().catch((e: unknown) => this.#commitFailed(e))
+      this.#armCommitTimer()
+    }, commitIntervalMs)
+    // Node's handle (system clock) must not keep the process alive.
+    ;(this.#commitTimer as { unref?: () => void } | undefined)?.unref?.()
+  }
+
+  #commit(): Promise<void> {
+    return this.#committer ? this.#committer.commit(() => this.#tasks.tasks()) : Promise.resolve()
+  }
+
+  #commitFailed(error: unknown): void {
+    const kind = classify(error)
+    if (kind === 'fatal')
+      this.#fail(new TributaryError('KAFKA', `commit failed: ${String(error)}`, { cause: error }))
+    else this.#log('warn', `commit failed (${kind}; the next commit tries again): ${String(error)}`)
+  }
+
+  /** The tasks this worker runs, for /stats. */
+  tasks(): StreamTask[] {
+    return this.#tasks.tasks()
+  }
+
+  /** Committed offsets (by this worker) per source partition it owns, with records queued. */
   committedOffsets(): Array<{
     topic: string
     partition: number
     offset: number | undefined
     queued: number
   }> {
-    return [...this.#tasks.values()].map((tasks) => ({
-      topic: tasks[0]?.topic ?? '',
-      partition: tasks[0]?.partition ?? 0,
-      offset: this.#committed.get(keyOf(tasks[0]?.topic ?? '', tasks[0]?.partition ?? 0)),
-      queued: tasks.reduce((n, t) => n + t.queued, 0),
-    }))
+    const committed = this.#protocol?.committed
+    return this.#tasks.tasks().flatMap((task) =>
+      task.partitions.map(({ topic, partition }) => ({
+        topic,
+        partition,
+        offset: committed?.get(`${topic}\u0000${partition}`),
+        queued: task.queued(topic),
+      })),
+    )
   }
 
   /**
    * True when nothing is in flight: no fetched record waits in a task queue, every record handed to
-   * a body is done and every output acknowledged. (Records not yet fetched are not seen here.)
+   * a processor is done and every output acknowledged. (Records not yet fetched are not seen here.)
    */
   idle(): boolean {
-    for (const tasks of this.#tasks.values()) {
-      for (const t of tasks) if (t.queued > 0 || t.tracker.inFlight() > 0) return false
-    }
-    return true
+    return this.#tasks.tasks().every((t) => t.inFlight() === 0 && t.outputsInFlight === 0)
+  }
+
+  /** Like idle(), but records a processor holds while it waits on the clock (a batch) count as settled. */
+  parked(): boolean {
+    return this.#tasks.tasks().every((t) => t.parked())
   }
 
   /** Commits what is done now, instead of waiting for the interval. */
@@ -325,11 +543,13 @@ export class Worker {
     return this.#commit()
   }
 
-  /** Fetch positions per assigned partition task: the offset after the last record given to it. */
+  /** Fetch positions per source partition: the offset after the last record given to its task. */
   positions(): Array<{ topic: string; partition: number; position: number | undefined }> {
-    return [...this.#tasks.values()].flatMap((tasks) =>
-      tasks.slice(0, 1).map((t) => ({ topic: t.topic, partition: t.partition, position: t.position })),
-    )
+    return this.#tasks
+      .tasks()
+      .flatMap((task) =>
+        task.partitions.map(({ topic, partition }) => ({ topic, partition, position: task.position(topic) })),
+      )
   }
 
   assignment(): TopicPartition[] {
@@ -352,19 +572,25 @@ export class Worker {
     this.#stopping ??= (async () => {
       const wasRunning = this.#state
       this.#state = 'stopping'
-      clearInterval(this.#commitTimer)
+      this.config.clock.clearTimeout(this.#commitTimer)
+      this.#watchdog?.stop()
       await this.#loop
-      const tasks = [...this.#tasks.values()].flat()
-      await this.#closeTasks(tasks)
+      await this.#rejoining
+      // Every task finishes what it holds (a failed one has stopped already: nothing past its
+      // failed record is done), so the final commit covers all that was processed.
+      const tasks = this.#tasks.tasks()
+      await this.#suspend(tasks)
       if (wasRunning !== 'new') {
         await this.#commit().catch((e: unknown) => this.#log('warn', `final commit failed: ${String(e)}`))
       }
+      await Promise.all(tasks.map((t) => t.close(t.failure === undefined)))
       // Closed and committed: leaving the group (which revokes) has nothing more to do for them.
-      this.#tasks.clear()
+      this.#tasks.remove(tasks)
       await this.#consumer
         ?.close()
         .catch((e: unknown) => this.#log('warn', `leaving the group failed: ${String(e)}`))
       await this.#producer?.close().catch(() => undefined)
+      this.#identity?.release()
       this.#state = this.#failure ? 'failed' : 'stopped'
       if (this.#failure) this.#rejectDone(this.#failure)
       else this.#resolveDone()

@@ -13,15 +13,21 @@ export interface ItemSource<T> {
    * must never be taken for a batch that has already been handed to the body.
    */
   nextWithin(ms: number): Promise<IteratorResult<T> | 'timeout'>
+  /** Marks the items taken so far as processed. */
+  advance(): void
+  /** The app's clock: `take`'s time limits run on it (the test driver moves it). */
+  now(): number
 }
 
 export class AgentStream<T> implements AsyncIterable<T> {
   readonly #source: ItemSource<T>
-  readonly #advance: () => void
 
-  constructor(source: ItemSource<T>, advance: () => void) {
+  constructor(source: ItemSource<T>) {
     this.#source = source
-    this.#advance = advance
+  }
+
+  #advance(): void {
+    this.#source.advance()
   }
 
   #pull(): Promise<IteratorResult<T>> {
@@ -56,10 +62,10 @@ export class AgentStream<T> implements AsyncIterable<T> {
       const first = await this.#pull()
       if (first.done) return
       const batch = [first.value]
-      const deadline = Date.now() + withinMs
+      const deadline = this.#source.now() + withinMs
       let ended = false
       while (batch.length < max) {
-        const left = deadline - Date.now()
+        const left = deadline - this.#source.now()
         if (left <= 0) break
         const step = await this.#source.nextWithin(left)
         if (step === 'timeout') break

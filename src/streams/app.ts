@@ -4,10 +4,11 @@
  * the same app as you like, and the group spreads the partitions over them.
  */
 import { TributaryError } from '../errors.js'
-import { dlqTopic } from '../runtime/dead-letter.js'
+import { dlqTopic } from '../runtime/output/dead-letter.js'
 import { workerOps } from '../runtime/ops.js'
-import { LeaderElector } from '../runtime/leader.js'
-import { Timers, type CronOptions, type TimerCallback, type TimerOptions } from '../runtime/timers.js'
+import { LeaderElector } from '../runtime/leader/leader.js'
+import type { LogLevel } from '../runtime/log.js'
+import { Timers, type CronOptions, type TimerCallback, type TimerOptions } from '../runtime/timers/timers.js'
 import { Worker } from '../runtime/worker.js'
 import { startOpsServer } from '../web/server.js'
 import type { OpsServer, TimerStats } from '../web/types.js'
@@ -15,7 +16,8 @@ import { raw } from '../serde/codecs.js'
 import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
 import { Agent, type AgentBody, type AgentOptions } from './agent.js'
-import { compileAgent } from './compile.js'
+import { compileAgent, type CompileContext } from './compile.js'
+import { compileProcessor, type ProcessorOptions, type StreamProcessor } from './processor.js'
 import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
 import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
 import { Stream } from './stream.js'
@@ -28,6 +30,10 @@ export class App {
   readonly #given: AppSettings
   readonly #topics = new Map<string, Topic<any, any>>()
   readonly #agents = new Map<string, Agent<any, any>>()
+  readonly #processors = new Map<
+    string,
+    { stream: Stream<any, any>; create: () => StreamProcessor<any, any>; options: ProcessorOptions }
+  >()
   #transport: Transport | undefined
   #worker: Worker | undefined
   #ops: OpsServer | undefined
@@ -80,7 +86,7 @@ export class App {
     body: AgentBody<K, V>,
     options?: AgentOptions,
   ): Agent<K, V> {
-    if (this.#agents.has(name))
+    if (this.#agents.has(name) || this.#processors.has(name))
       throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}" is declared twice in app "${this.id}"`)
     const stream = source instanceof Topic ? source.stream() : source
     if (!this.#topics.has(stream.source.name) || this.#topics.get(stream.source.name) !== stream.source) {
@@ -94,6 +100,32 @@ export class App {
     )
     this.#agents.set(name, agent)
     return agent
+  }
+
+  /**
+   * Declares a record-at-a-time processor (the Processor API): `create` makes one per partition
+   * task; it sees every record of its task in order and may schedule punctuations.
+   */
+  processor<K, V>(
+    name: string,
+    source: Topic<K, V> | Stream<K, V>,
+    create: () => StreamProcessor<K, V>,
+    options: ProcessorOptions = {},
+  ): void {
+    if (this.#agents.has(name) || this.#processors.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `"${name}" is declared twice in app "${this.id}"`)
+    if (!/^[a-zA-Z0-9._-]+$/.test(name))
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Processor name "${name}" is not valid: use a-z A-Z 0-9 . _ -`,
+      )
+    const stream = source instanceof Topic ? source.stream() : source
+    if (this.#topics.get(stream.source.name) !== stream.source)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Processor "${name}" reads topic "${stream.source.name}", which was not declared with app.topic()`,
+      )
+    this.#processors.set(name, { stream, create, options })
   }
 
   /**
@@ -147,27 +179,33 @@ export class App {
     const internal = new Map<string, Topic<any, any>>()
     const partitionsFrom = new Map<string, string>()
     const policies = new Set<ErrorPolicy>()
+    const ctx: CompileContext = {
+      appId: this.id,
+      errors: this.settings.errors,
+      repartitionTopic: (name, source, op) => {
+        const topicName = `${this.id}-${name}-repartition`
+        const existing = internal.get(topicName)
+        if (existing) return existing
+        const created = new Topic(topicName, {
+          key: op.key,
+          value: op.value,
+          partitions: op.partitions ?? source.options.partitions ?? this.settings.topicPartitions,
+          internal: true,
+        })
+        internal.set(topicName, created)
+        if (op.partitions === undefined) partitionsFrom.set(topicName, source.name)
+        return created
+      },
+    }
     const processors = [...this.#agents.values()].flatMap((agent) => {
       policies.add(agent.options.errors ?? this.settings.errors)
-      return compileAgent(agent, {
-        appId: this.id,
-        errors: this.settings.errors,
-        repartitionTopic: (name, source, op) => {
-          const topicName = `${this.id}-${name}-repartition`
-          const existing = internal.get(topicName)
-          if (existing) return existing
-          const created = new Topic(topicName, {
-            key: op.key,
-            value: op.value,
-            partitions: op.partitions ?? source.options.partitions ?? this.settings.topicPartitions,
-            internal: true,
-          })
-          internal.set(topicName, created)
-          if (op.partitions === undefined) partitionsFrom.set(topicName, source.name)
-          return created
-        },
-      })
+      return compileAgent(agent, ctx)
     })
+    for (const [name, p] of this.#processors) {
+      const errors = p.options.errors ?? this.settings.errors
+      policies.add(errors)
+      processors.push(...compileProcessor(name, p.stream, p.create, errors, ctx))
+    }
     if (policies.has('dlq'))
       internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
     return { processors, topics: [...this.#topics.values(), ...internal.values()], partitionsFrom }
@@ -228,8 +266,12 @@ export class App {
       maxBufferedRecords: s.maxBufferedRecords,
       sessionTimeoutMs: s.sessionTimeoutMs,
       offsetReset: s.offsetReset,
-      workerId: s.workerId,
+      stateDir: s.stateDir,
       stopTimeoutMs: s.stopTimeoutMs,
+      processingTimeoutMs: s.processingTimeoutMs,
+      ...(s.workerId !== undefined ? { workerId: s.workerId } : {}),
+      ...(s.groupInstanceId !== undefined ? { groupInstanceId: s.groupInstanceId } : {}),
+      ...(s.clock ? { clock: s.clock } : {}),
       ...(s.log ? { log: s.log } : {}),
     })
     this.#worker = worker
@@ -268,7 +310,7 @@ export class App {
         transport: this.#transport!,
         appId: s.id,
         sessionTimeoutMs: s.sessionTimeoutMs,
-        workerId: s.workerId,
+        workerId: this.#worker!.workerId,
         replicationFactor: s.topicReplicationFactor,
         onError: (error) => this.#log('warn', `leader election: ${String(error)}`),
       })
@@ -292,9 +334,10 @@ export class App {
     return this.#ops?.url
   }
 
-  #log(level: 'info' | 'warn' | 'error', message: string): void {
+  #log(level: LogLevel, message: string): void {
     if (this.settings.log) this.settings.log(level, message)
-    else if (level !== 'info') console.error(`[${this.settings.workerId}] ${level}: ${message}`)
+    else if (level === 'warn' || level === 'error')
+      console.error(`[${this.#worker?.workerId ?? this.id}] ${level}: ${message}`)
   }
 
   get worker(): Worker | undefined {

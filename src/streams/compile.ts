@@ -4,12 +4,13 @@
  * last one runs the agent body. The runtime only ever sees processors.
  */
 import { TributaryError } from '../errors.js'
-import type { TaskContext } from '../runtime/context.js'
-import { RecordEvent } from '../runtime/event.js'
-import type { AnyEvent, ProcessorSpec } from '../runtime/types.js'
+import { RecordEvent } from '../runtime/task/event.js'
+import type { AgentSpec, AnyEvent, NodeSpec, ProcessorContext, ProcessorSpec } from '../runtime/types.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
 import type { Agent, Sink } from './agent.js'
-import type { Op } from './stream.js'
+import { AgentStream } from './agent-stream.js'
+import { applyOps } from './operators.js'
+import type { Op, Stream } from './stream.js'
 import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
@@ -53,6 +54,12 @@ function decoder(topic: Topic<any, any>): (record: ConsumedRecord) => AnyEvent {
   }
 }
 
+/** The operators of a segment as one transform (none when the segment has no operators). */
+function transform(ops: readonly Op[]): Pick<ProcessorSpec, 'transform'> {
+  if (ops.length === 0) return {}
+  return { transform: (event, context) => applyOps(event, ops, context) }
+}
+
 function forwarder(
   name: string,
   source: Topic<any, any>,
@@ -60,7 +67,7 @@ function forwarder(
   boundary: Op,
   target: Topic<any, any>,
   errors: ErrorPolicy,
-): ProcessorSpec {
+): NodeSpec {
   const encode = (e: AnyEvent): ProducerRecord => {
     if (boundary.kind === 'groupBy') {
       return {
@@ -75,23 +82,24 @@ function forwarder(
     return target.encode({ key, value, headers: withoutReplyHeaders(e.headers), timestamp: e.timestamp })
   }
   return {
+    kind: 'node',
     name,
     topic: source.name,
     decode: decoder(source),
-    ops,
+    ...transform(ops),
     errors,
-    concurrency: 1,
-    run: async (stream, context) => {
-      // Sends are not awaited one by one: each holds its record's offset until acknowledged.
-      for await (const event of stream) context.emit([encode(event)])
-    },
+    feeds: [target.name],
+    create: () => ({
+      // Not awaited: each send holds its record's offset until acknowledged.
+      process: (event, context) => context.forward([encode(event)]),
+    }),
   }
 }
 
-function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promise<void> | undefined {
+function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => Promise<void> | undefined {
   const functions = sinks.filter((s) => typeof s === 'function')
   const topics = sinks.filter((s) => typeof s !== 'function')
-  const sendAll = (value: unknown, context: TaskContext): void => {
+  const sendAll = (value: unknown, context: ProcessorContext): void => {
     replyIfAsked(value, context)
     for (const sink of topics) {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
@@ -107,7 +115,7 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
         record.headers = withoutReplyHeaders(current.headers)
       }
       // Not awaited: the send holds the offsets of the records in process until acknowledged.
-      context.emit([record])
+      context.forward([record])
     }
   }
   if (functions.length === 0)
@@ -123,7 +131,7 @@ function emitter(sinks: Sink[]): (value: unknown, context: TaskContext) => Promi
 }
 
 /** A record sent by agent.ask() names a reply topic: what the agent yields for it goes back there. */
-function replyIfAsked(value: unknown, context: TaskContext): void {
+function replyIfAsked(value: unknown, context: ProcessorContext): void {
   const record = context.currentRecord()
   if (!record || record.headers.length === 0) return
   let replyTo: Buffer | undefined
@@ -134,27 +142,35 @@ function replyIfAsked(value: unknown, context: TaskContext): void {
   }
   if (!replyTo || !id) return
   const json = value === undefined ? null : Buffer.from(JSON.stringify(value))
-  context.emit([{ topic: replyTo.toString(), key: id, value: json, headers: [[CORRELATION_ID, id]] }])
+  context.forward([{ topic: replyTo.toString(), key: id, value: json, headers: [[CORRELATION_ID, id]] }])
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
 }
 
-export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): ProcessorSpec[] {
-  const errors = agent.options.errors ?? ctx.errors
-  const specs: ProcessorSpec[] = []
-  let source: Topic<any, any> = agent.stream.source
+/**
+ * Cuts a stream's chain at groupBy/through: a forwarder per segment but the last, and what the
+ * last segment reads (its topic and operators), for the agent or processor that ends the chain.
+ */
+export function compileChain(
+  name: string,
+  stream: Stream<any, any>,
+  errors: ErrorPolicy,
+  ctx: CompileContext,
+): { forwarders: NodeSpec[]; source: Topic<any, any>; last: Pick<ProcessorSpec, 'decode' | 'transform'> } {
+  const forwarders: NodeSpec[] = []
+  let source: Topic<any, any> = stream.source
   let ops: Op[] = []
-  for (const op of agent.stream.ops) {
+  for (const op of stream.ops) {
     if (op.kind !== 'groupBy' && op.kind !== 'through') {
       ops.push(op)
       continue
     }
     const target = op.kind === 'groupBy' ? ctx.repartitionTopic(op.name, source, op) : op.topic
-    specs.push(
+    forwarders.push(
       forwarder(
-        `${agent.name}.${op.kind === 'groupBy' ? op.name : `through-${target.name}`}`,
+        `${name}.${op.kind === 'groupBy' ? op.name : `through-${target.name}`}`,
         source,
         ops,
         op,
@@ -165,16 +181,22 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
     source = target
     ops = []
   }
+  return { forwarders, source, last: { decode: decoder(source), ...transform(ops) } }
+}
+
+export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): ProcessorSpec[] {
+  const errors = agent.options.errors ?? ctx.errors
+  const { forwarders, source, last } = compileChain(agent.name, agent.stream, errors, ctx)
   const emit = emitter(agent.options.sink ?? [])
-  specs.push({
+  const body: AgentSpec = {
+    kind: 'agent',
     name: agent.name,
     topic: source.name,
-    decode: decoder(source),
-    ops,
+    ...last,
     errors,
     concurrency: agent.options.concurrency ?? 1,
-    run: async (stream, context) => {
-      const result = agent.body(stream)
+    run: async (events, context) => {
+      const result = agent.body(new AgentStream(events))
       if (isAsyncIterable(result)) {
         for await (const value of result) {
           const pending = emit(value, context)
@@ -184,7 +206,7 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
         await result
       }
     },
-  })
-  return specs
+  }
+  return [...forwarders, body]
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

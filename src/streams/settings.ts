@@ -1,6 +1,9 @@
 /** App settings: one defaults object, validated once at construction (STYLE.md). */
 import { TributaryError } from '../errors.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Clock } from '../runtime/clock.js'
+import type { LogSink } from '../runtime/log.js'
 import { parseTransportUrl } from '../transport/url.js'
 import { wholeNumber } from '../validate.js'
 import type { ErrorPolicy } from './types.js'
@@ -22,7 +25,10 @@ export interface AppSettings {
   commitIntervalMs?: number
   /** ...and as soon as this many records were processed since the last commit. @default 10000 */
   commitEvery?: number
-  /** Fetched records waiting in task queues before fetching pauses. @default 10000 */
+  /**
+   * Records of one partition fetched and not yet taken by its task before that partition's fetching
+   * pauses (the others go on: a slow task does not stall the rest). @default 2000
+   */
   maxBufferedRecords?: number
   /** A worker that stops heartbeating for this long loses its partitions. @default 10000 */
   sessionTimeoutMs?: number
@@ -30,18 +36,33 @@ export interface AppSettings {
   offsetReset?: 'earliest' | 'latest'
   /** How long a graceful stop waits for agents to finish the records in hand. @default 30000 */
   stopTimeoutMs?: number
-  /** This worker's name (client id). @default `<id>-<pid>` */
+  /**
+   * This worker's id (client id, and the transactional id under exactly-once). @default a UUID
+   * persisted in the worker's slot of `stateDir`, so a restarted worker is the same worker
+   */
   workerId?: string
+  /** Where workers keep their identity (and their stores). @default `<os tmpdir>/tributary/<id>` */
+  stateDir?: string
+  /** Static group membership (KIP-345): a restart within the session timeout moves no partition. @default none */
+  groupInstanceId?: string
+  /**
+   * A record an agent holds longer than this is reported at half of it, and past it the worker
+   * leaves the group so that its partitions move to workers that make progress. @default 300000
+   */
+  processingTimeoutMs?: number
   /** The ops HTTP server (/health, /stats, /metrics); false for none. @default { port: 6066, host: '127.0.0.1' } */
   web?: { port?: number; host?: string } | false
-  /** The clock of timers (the test driver gives a manual one). @default systemClock */
+  /**
+   * The app's clock: timers, punctuations, `take()` time limits and commit intervals run on it (the
+   * test driver gives a manual one). @default systemClock
+   */
   clock?: Clock
-  /** Receives log lines. @default warnings and errors to stderr */
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void
+  /** Receives log lines ('debug' too: task lifecycle). @default warnings and errors to stderr */
+  log?: LogSink
 }
 
-export type ResolvedSettings = Required<Omit<AppSettings, 'log' | 'clock'>> &
-  Pick<AppSettings, 'log' | 'clock'>
+export type ResolvedSettings = Required<Omit<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId'>> &
+  Pick<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId'>
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 
@@ -81,11 +102,14 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     errors,
     commitIntervalMs: positive('commitIntervalMs', settings.commitIntervalMs ?? 1000, 10),
     commitEvery: positive('commitEvery', settings.commitEvery ?? 10_000),
-    maxBufferedRecords: positive('maxBufferedRecords', settings.maxBufferedRecords ?? 10_000),
+    maxBufferedRecords: positive('maxBufferedRecords', settings.maxBufferedRecords ?? 2_000),
     sessionTimeoutMs: positive('sessionTimeoutMs', settings.sessionTimeoutMs ?? 10_000, 1000),
     offsetReset,
     stopTimeoutMs: positive('stopTimeoutMs', settings.stopTimeoutMs ?? 30_000, 0),
-    workerId: settings.workerId ?? `${id}-${process.pid}`,
+    workerId: settings.workerId,
+    stateDir: settings.stateDir ?? join(tmpdir(), 'tributary', id),
+    groupInstanceId: settings.groupInstanceId,
+    processingTimeoutMs: positive('processingTimeoutMs', settings.processingTimeoutMs ?? 300_000, 1000),
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
     log: settings.log,
     clock: settings.clock,

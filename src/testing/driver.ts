@@ -11,7 +11,7 @@
  */
 import { TributaryError } from '../errors.js'
 import { ManualClock } from '../runtime/clock.js'
-import { dlqTopic } from '../runtime/dead-letter.js'
+import { dlqTopic } from '../runtime/output/dead-letter.js'
 import { createMissingTopics } from '../runtime/topics.js'
 import type { Worker } from '../runtime/worker.js'
 import type { App } from '../streams/app.js'

@@ -1,7 +1,8 @@
 /** The test driver's options: one defaults object, validated once at start (STYLE.md). */
 import { TributaryError } from '../errors.js'
 
-export type LogLevel = 'info' | 'warn' | 'error'
+export type { LogLevel } from '../runtime/log.js'
+import type { LogLevel } from '../runtime/log.js'
 
 export interface TestDriverOptions {
   /**

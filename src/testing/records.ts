@@ -1,6 +1,6 @@
 /** Turning test inputs into producer records, and topic contents into typed records and dead letters. */
 import { coordinates, TributaryError } from '../errors.js'
-import { DLQ_HEADERS } from '../runtime/dead-letter.js'
+import { DLQ_HEADERS } from '../runtime/output/dead-letter.js'
 import type { Topic } from '../streams/topic.js'
 import type { MemoryBroker } from '../transport/memory/broker.js'
 import type { ConsumedRecord, Headers, ProducerRecord } from '../transport/types.js'

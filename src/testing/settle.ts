@@ -36,7 +36,7 @@ export function pendingWork(worker: Worker, broker: MemoryBroker, groupId: strin
       )
     }
   }
-  if (!worker.idle()) {
+  if (!worker.parked()) {
     const queued = worker.committedOffsets().reduce((n, p) => n + p.queued, 0)
     const busy =
       'records an agent is processing (it has not asked for its next one) or whose outputs are not yet acknowledged'

@@ -1,5 +1,5 @@
 /** Helpers shared by the runtime tests. */
-import type { LeaderElector } from '../../src/runtime/leader.js'
+import type { LeaderElector } from '../../src/runtime/leader/leader.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

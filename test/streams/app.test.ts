@@ -81,10 +81,10 @@ test('a leader timer runs on exactly one of two workers of an app, and moves whe
     const [survivor, stopped] = leader === 'a' ? [b, a] : [a, b]
     assert.ok(!survivor.isLeader())
     await stopped.stop()
-    const before = runs.get(survivor.settings.workerId) ?? 0
+    const before = runs.get(survivor.settings.workerId!) ?? 0
     await new Promise((r) => setTimeout(r, 800))
     assert.ok(survivor.isLeader(), 'the survivor took over')
-    assert.ok((runs.get(survivor.settings.workerId) ?? 0) > before, 'and runs the timer')
+    assert.ok((runs.get(survivor.settings.workerId!) ?? 0) > before, 'and runs the timer')
   } finally {
     await a.stop()
     await b.stop()
@@ -118,7 +118,7 @@ test('a graceful stop gives up on an agent stuck on a record after stopTimeoutMs
   await app.stop()
   assert.ok(Date.now() - started < 5_000, 'stop did not wait forever')
   assert.ok(
-    logs.some((m) => /still busy after 300 ms \(hang on in\[0\]\)/.test(m)),
+    logs.some((m) => /still busy after 300 ms \(hang on in\[0\] \(task 0_0\)\)/.test(m)),
     logs.join('\n'),
   )
   const transport = openTransport(broker)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { App, json, raw, string, TributaryError } from '../../src/index.js'
-import { Timers } from '../../src/runtime/timers.js'
+import { Timers } from '../../src/runtime/timers/timers.js'
 import { shopApp } from '../helpers/shop.js'
 import { SettleTimeoutError, TestDriver, createTestDriver } from '../../src/testing/index.js'
 

@@ -1,7 +1,7 @@
 /** `tributary agents <module>`: the agents of an app, their chains and sinks, and the topics it uses. */
 import type { Writable } from 'node:stream'
 import { Command } from 'commander'
-import { dlqTopic } from '../../runtime/dead-letter.js'
+import { dlqTopic } from '../../runtime/output/dead-letter.js'
 import type { Agent, Sink } from '../../streams/agent.js'
 import type { App } from '../../streams/app.js'
 import type { Op } from '../../streams/stream.js'

@@ -61,8 +61,8 @@ export function workerOverrides(app: App, options: WorkerOptions, err: Writable)
  */
 function workerLog(app: App, err: Writable): NonNullable<AppSettings['log']> {
   return (level, message) => {
-    if (level === 'info') return
-    const line = `[${app.settings.workerId}] ${level}: ${message}\n`
+    if (level === 'info' || level === 'debug') return
+    const line = `[${app.worker?.workerId ?? app.settings.workerId ?? app.id}] ${level}: ${message}\n`
     if (level === 'warn') return void err.write(line)
     setImmediate(() => {
       if (app.worker?.state === 'running') err.write(line)
@@ -77,7 +77,7 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
   const worker = await app.start()
   const summary: WorkerSummary = {
     appId: app.id,
-    workerId: settings.workerId,
+    workerId: worker.workerId,
     broker: settings.broker,
     opsUrl: app.opsUrl,
   }

@@ -257,4 +257,18 @@ export class MemoryConsumer implements Consumer {
       throw new TributaryError('INVALID_ARGUMENT', `${action} needs a consumer with a groupId`)
     return this.groupId
   }
+
+  // TEMPORARY (lead's tree only, replaced by the transport branches): no-op surface for runtime tests.
+  pause(_partitions: TopicPartition[]): void {}
+  resume(_partitions: TopicPartition[]): void {}
+  paused(): TopicPartition[] {
+    return []
+  }
+  position(_partition: TopicPartition): number | undefined {
+    return undefined
+  }
+  watermarks(_partition: TopicPartition): undefined {
+    return undefined
+  }
+  enforceRebalance(_reason?: string): void {}
 }

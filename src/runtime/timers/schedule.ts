@@ -3,7 +3,7 @@
  * (croner, with an optional IANA time zone). Both answer one question, "the first run after t".
  */
 import { Cron } from 'croner'
-import { TributaryError } from '../errors.js'
+import { TributaryError } from '../../errors.js'
 
 export interface Schedule {
   readonly kind: 'interval' | 'cron'

@@ -2,7 +2,7 @@
  * Dead letters: a record that could not be decoded or processed goes to `<appId>-dlq` with its
  * original key, value and headers, and headers naming where it came from and what went wrong.
  */
-import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
+import type { ConsumedRecord, ProducerRecord } from '../../transport/types.js'
 
 export const dlqTopic = (appId: string): string => `${appId}-dlq`
 

@@ -1,15 +1,15 @@
 /**
- * Offset tracking for one processor on one partition: which records are fully done, and so which
+ * Offset tracking for one source partition of a task: which records are fully done, and so which
  * offset may be committed (at-least-once).
  *
- * Invariant: `committable()` is the offset after the longest prefix of handed-out records that are
- * done. A record is done when (1) the processor asked for the record after it (or the operators
- * dropped it), and (2) every output sent while it was being processed was acknowledged. Holds count
- * both: one for processing, one per pending output. Offsets need not be contiguous (transaction
+ * Invariant: `committable()` is the offset after the longest prefix of fetched records that are
+ * done. A record is done when (1) every processor of the task that reads it is done with it (asked
+ * for the record after it, or its operators dropped it), and (2) every output sent while it was
+ * being processed was acknowledged. Holds count both: one per processor, one per pending output. Offsets need not be contiguous (transaction
  * markers and compaction leave gaps), so the order of hand-out is kept, not arithmetic on offsets.
  */
 
-import type { ConsumedRecord } from '../transport/types.js'
+import type { ConsumedRecord } from '../../transport/types.js'
 
 export interface TrackedEntry {
   readonly record: ConsumedRecord
@@ -23,9 +23,9 @@ export class OffsetTracker {
   /** The offset after the done prefix; undefined until a record is done (nothing to commit yet). */
   #next: number | undefined
 
-  /** A record enters processing. Returns its entry, to release later. */
-  hand(record: ConsumedRecord): TrackedEntry {
-    const entry = { record, holds: 1 }
+  /** A record enters the task, held once by each of `processors`. Returns its entry, to release later. */
+  hand(record: ConsumedRecord, processors = 1): TrackedEntry {
+    const entry = { record, holds: processors }
     this.#entries.push(entry)
     return entry
   }
@@ -62,7 +62,7 @@ export class OffsetTracker {
     return this.#next
   }
 
-  /** Records handed out and not yet done. */
+  /** Records fetched and not yet done. */
   inFlight(): number {
     return this.#entries.length - this.#head
   }

@@ -4,8 +4,8 @@
  */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import { TributaryError } from '../errors.js'
-import type { Consumer, RebalanceListener, Transport } from '../transport/types.js'
+import { TributaryError } from '../../errors.js'
+import type { Consumer, RebalanceListener, Transport } from '../../transport/types.js'
 
 export const leaderTopic = (appId: string): string => `${appId}-__leader`
 export const leaderGroup = (appId: string): string => `${appId}-leader`

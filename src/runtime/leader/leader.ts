@@ -32,8 +32,8 @@
  *   leadership, from a live leader.
  */
 import { performance } from 'node:perf_hooks'
-import { TributaryError } from '../errors.js'
-import type { Consumer, Producer, TopicPartition } from '../transport/types.js'
+import { TributaryError } from '../../errors.js'
+import type { Consumer, Producer, TopicPartition } from '../../transport/types.js'
 import {
   claimRecord,
   defaultWorkerId,
@@ -41,14 +41,10 @@ import {
   leaderGroup,
   leaderTopic,
   subscribeLeaderTopic,
-} from './leader-topic.js'
-import {
-  resolveLeaderOptions,
-  type LeaderElectorOptions,
-  type ResolvedLeaderOptions,
-} from './leader-options.js'
+} from './topic.js'
+import { resolveLeaderOptions, type LeaderElectorOptions, type ResolvedLeaderOptions } from './options.js'
 
-export type { LeaderElectorOptions } from './leader-options.js'
+export type { LeaderElectorOptions } from './options.js'
 
 export interface LeaderStats {
   workerId: string

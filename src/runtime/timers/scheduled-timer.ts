@@ -2,8 +2,8 @@
  * One timer: arms the clock for the schedule's next run, never overlaps itself, gates on leadership,
  * and turns a callback's failure into a count and a report rather than a crashed worker.
  */
-import { TributaryError } from '../errors.js'
-import type { Clock } from './clock.js'
+import { TributaryError } from '../../errors.js'
+import type { Clock } from '../clock.js'
 import type { Schedule } from './schedule.js'
 
 export interface TimerContext {

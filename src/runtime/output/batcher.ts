@@ -3,8 +3,11 @@
  * linger does: sends made within one turn of the event loop (and up to `maxRecords`) go out as one
  * batch. Per-partition order is kept: batches leave in call order, and the producer keeps their
  * order. Callbacks, not promises, so that an output record costs no promise on the hot path.
+ *
+ * The gate: while closed, records queue up and nothing is sent, so that a commit that must draw a
+ * line (a transaction ending under exactly-once) knows which outputs are on which side of it.
  */
-import type { ProducerRecord, RecordMetadata } from '../transport/types.js'
+import type { ProducerRecord, RecordMetadata } from '../../transport/types.js'
 
 /** Called once the records were acknowledged (meta given when asked for) or could not be delivered. */
 export type Delivered = (error: Error | undefined, meta?: RecordMetadata[]) => void
@@ -33,6 +36,7 @@ export class OutputBatcher {
   #records: ProducerRecord[] = []
   #waiters: Waiter[] = []
   #scheduled = false
+  #gated = false
 
   constructor(send: (records: ProducerRecord[]) => Promise<RecordMetadata[]>, maxRecords = 5_000) {
     this.#send = send
@@ -43,7 +47,7 @@ export class OutputBatcher {
   enqueue(records: ProducerRecord[], done: Delivered, wantsMeta = false): void {
     this.#waiters.push({ start: this.#records.length, count: records.length, done, wantsMeta })
     for (const r of records) this.#records.push(r)
-    if (this.#records.length >= this.#maxRecords) this.#flush()
+    if (this.#records.length >= this.#maxRecords && !this.#gated) this.#flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(() => this.#flush())
@@ -64,9 +68,29 @@ export class OutputBatcher {
     )
   }
 
+  /** Holds every later send back until open() (see the file comment). */
+  close(): void {
+    this.#gated = true
+  }
+
+  /** Lets the held sends go, as one batch. */
+  open(): void {
+    this.#gated = false
+    this.#flush()
+  }
+
+  get gated(): boolean {
+    return this.#gated
+  }
+
+  /** Records queued and not yet handed to the producer. */
+  get queued(): number {
+    return this.#records.length
+  }
+
   #flush(): void {
     this.#scheduled = false
-    if (this.#records.length === 0) return
+    if (this.#gated || this.#records.length === 0) return
     const records = this.#records
     const waiters = this.#waiters
     this.#records = []

@@ -3,16 +3,13 @@
  * (the common case), so a record costs no promise here; an async map or filter switches to the
  * async path for that record only.
  */
-import type { Op } from '../streams/stream.js'
+import type { Op } from './stream.js'
 import type { ProducerRecord } from '../transport/types.js'
-import type { TaskContext } from './context.js'
-import { RecordEvent } from './event.js'
-import { withoutReplyHeaders } from '../streams/replies.js'
-import type { AnyEvent } from './types.js'
+import { RecordEvent } from '../runtime/task/event.js'
+import { DROPPED, type AnyEvent, type ProcessorContext, type Transformed } from '../runtime/types.js'
+import { withoutReplyHeaders } from './replies.js'
 
-/** The operators dropped the event (filter, or branch sent it elsewhere): it is done. */
-export const DROPPED = Symbol('dropped')
-export type OpResult = AnyEvent | typeof DROPPED
+type OpResult = Transformed
 
 /** The original bytes of an event, addressed to another topic (forward and branch never re-encode). */
 export function forwarded(event: AnyEvent, topic: string): ProducerRecord {
@@ -38,7 +35,7 @@ function isPromise(value: unknown): value is Promise<unknown> {
 export function applyOps(
   event: AnyEvent,
   ops: readonly Op[],
-  context: TaskContext,
+  context: ProcessorContext,
   from = 0,
 ): OpResult | Promise<OpResult> {
   for (let i = from; i < ops.length; i++) {
@@ -58,12 +55,12 @@ export function applyOps(
       }
       case 'forward':
         // An output of this record: it holds the record's offset until acknowledged.
-        context.emit([forwarded(event, op.topic.name)])
+        context.forward([forwarded(event, op.topic.name)])
         break
       case 'branch': {
         const route = op.routes.find((r) => r.when(event.value, event))
         if (route) {
-          context.emit([forwarded(event, route.to.name)])
+          context.forward([forwarded(event, route.to.name)])
           return DROPPED
         }
         break

@@ -1,6 +1,6 @@
 /** The LeaderElector's options, resolved and checked once at construction. */
-import { TributaryError } from '../errors.js'
-import type { Transport } from '../transport/types.js'
+import { TributaryError } from '../../errors.js'
+import type { Transport } from '../../transport/types.js'
 
 export interface LeaderElectorOptions {
   transport: Transport

@@ -2,8 +2,8 @@
  * The event object an agent receives: one allocation per record, with the original bytes read
  * from the record on demand (forwarding needs them; most bodies never look).
  */
-import type { ConsumedRecord, Headers } from '../transport/types.js'
-import type { Event } from '../streams/types.js'
+import type { ConsumedRecord, Headers } from '../../transport/types.js'
+import type { Event } from '../types.js'
 
 export class RecordEvent<K, V> implements Event<K, V> {
   readonly key: K

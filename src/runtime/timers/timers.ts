@@ -3,8 +3,8 @@
  * the app runs them, see leader.ts). Runs of one timer never overlap; a failing callback is counted
  * and reported, and never takes the worker down. Time comes from a Clock, so tests move it by hand.
  */
-import { TributaryError } from '../errors.js'
-import { systemClock, type Clock } from './clock.js'
+import { TributaryError } from '../../errors.js'
+import { systemClock, type Clock } from '../clock.js'
 import { cronSchedule, intervalSchedule, type Schedule } from './schedule.js'
 import { ScheduledTimer, type TimerCallback, type TimerStats } from './scheduled-timer.js'
 

@@ -1,0 +1,59 @@
+/**
+ * At-least-once commits: the done prefix of every source partition, sent with OffsetCommit after
+ * the state managers' flushes were acknowledged. A crash between the two reprocesses records whose
+ * results were already written: duplicates, never loss.
+ */
+import type { Consumer, TopicPartitionOffset } from '../../transport/types.js'
+import type { StreamTask } from '../task/task.js'
+import type { CommitProtocol, PreparedCommit } from './protocol.js'
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
+export class AtLeastOnce implements CommitProtocol {
+  readonly guarantee = 'at_least_once' as const
+  readonly #consumer: Consumer
+  /** What this worker committed, per partition it owns. */
+  readonly committed = new Map<string, number>()
+
+  constructor(consumer: Consumer) {
+    this.#consumer = consumer
+  }
+
+  async prepare(tasks: readonly StreamTask[]): Promise<PreparedCommit> {
+    // Offsets first, flushes second: the stores then hold at least the effects of every record
+    // before these offsets, and the flush makes those effects durable before the offsets are.
+    const offsets: TopicPartitionOffset[] = []
+    for (const task of tasks) {
+      for (const o of task.committable()) {
+        if (o.offset !== this.committed.get(key(o.topic, o.partition))) offsets.push(o)
+      }
+    }
+    await Promise.all(tasks.map((task) => task.stateManager.flush()))
+    return { tasks, offsets }
+  }
+
+  async commit(prepared: PreparedCommit): Promise<void> {
+    if (prepared.offsets.length === 0) return
+    await this.#consumer.commit([...prepared.offsets])
+    for (const o of prepared.offsets) {
+      const k = key(o.topic, o.partition)
+      this.committed.set(k, Math.max(o.offset, this.committed.get(k) ?? 0))
+    }
+  }
+
+  postCommit(prepared: PreparedCommit): void {
+    for (const task of prepared.tasks) {
+      task.stateManager.checkpoint(prepared.offsets.filter((o) => o.partition === task.partition))
+    }
+  }
+
+  onFailure(): Promise<void> {
+    // Nothing to undo: the offsets stay where they were and the records are processed again.
+    return Promise.resolve()
+  }
+
+  /** Forgets partitions this worker no longer owns. */
+  forget(partitions: readonly { topic: string; partition: number }[]): void {
+    for (const p of partitions) this.committed.delete(key(p.topic, p.partition))
+  }
+}

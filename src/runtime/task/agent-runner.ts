@@ -1,0 +1,199 @@
+/**
+ * Runs an agent body on a task: `concurrency` copies (lanes) take records from the processor's one
+ * queue. Each lane holds the records it handed to its body until the body asks for the next one;
+ * the tracker commits only the prefix every lane finished, so at-least-once holds, but with more
+ * than one lane records of one key may finish out of order (as in Faust). A body that returns is
+ * restarted; one that throws sends the records in process to the error policy, then is restarted.
+ */
+import { TributaryError } from '../../errors.js'
+import type { ProducerRecord } from '../../transport/types.js'
+import { DROPPED, type AgentSpec, type AnyEvent, type EventSource, type ProcessorContext } from '../types.js'
+import { Runner } from './runner.js'
+import { MAX_OUTPUTS_IN_FLIGHT } from './task.js'
+import type { TrackedEntry } from './tracker.js'
+
+/** Pause before restarting a body that returned, so a body that returns at once cannot spin. */
+const RESTART_DELAY_MS = 100
+
+export class AgentRunner extends Runner {
+  declare readonly spec: AgentSpec
+  readonly #lanes: Lane[] = []
+  #punctuating: Promise<void> = Promise.resolve()
+
+  protected async run(): Promise<void> {
+    const count = Math.max(1, this.spec.concurrency)
+    for (let i = 0; i < count; i++) this.#lanes.push(new Lane(this))
+    await Promise.all(this.#lanes.map((lane) => lane.run()))
+    await this.#punctuating
+  }
+
+  /** An agent's body is not between records at any moment: punctuations run on their own chain. */
+  protected punctuationDue(): void {
+    this.#punctuating = this.#punctuating.then(() => this.runPunctuations())
+  }
+
+  heldOnClock(): number {
+    let n = 0
+    for (const lane of this.#lanes) if (lane.waitingOnClock) n += lane.held
+    return n
+  }
+
+  busySince(): number | undefined {
+    let since: number | undefined
+    for (const lane of this.#lanes) {
+      const s = lane.heldSince
+      if (s !== undefined && !lane.waitingOnClock && (since === undefined || s < since)) since = s
+    }
+    return since
+  }
+}
+
+/** One copy of the agent body: its records in process, its stream, its restarts. */
+class Lane {
+  readonly #runner: AgentRunner
+  /** Entries handed to this body since it last asked for a record: the records in process. */
+  #current: TrackedEntry[] = []
+  #spare: TrackedEntry[] = []
+  readonly #context: ProcessorContext
+  heldSince: number | undefined
+  waitingOnClock = false
+
+  constructor(runner: AgentRunner) {
+    this.#runner = runner
+    this.#context = runner.createContext(
+      (records) => this.#forward(records),
+      () => this.#current.at(-1)?.record,
+    )
+  }
+
+  get held(): number {
+    return this.#current.length
+  }
+
+  #forward(records: ProducerRecord[]): void {
+    // The entry itself, or a copy: #current changes as records are taken and dropped, the hold must not.
+    const current = this.#current
+    this.#runner.task.produce(records, this.#runner, current.length === 1 ? current[0]! : current.slice())
+  }
+
+  /** Releases the processing hold of the records in process: the body asked for the next one. */
+  #advance(): void {
+    if (this.#current.length === 0) return
+    // Two arrays swap roles, so that a record costs no array here.
+    const done = this.#current
+    this.#current = this.#spare
+    this.heldSince = undefined
+    const runner = this.#runner
+    runner.tracker.release(done)
+    for (let i = 0; i < done.length; i++) runner.task.host.onProgress(runner.spec.name, 'in')
+    done.length = 0
+    this.#spare = done
+  }
+
+  /**
+   * The next event for the body: decoded here (a bad record meets the error policy before the body)
+   * and run through the operators. A hand-written iterator rather than async generators: while
+   * records are queued it answers with an already settled promise, so a record costs few allocations.
+   */
+  #nextEvent(deadline?: number): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    const runner = this.#runner
+    const { task, queue, spec } = runner
+    const clock = task.host.clock
+    for (;;) {
+      if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) {
+        return task.outputsBelow(MAX_OUTPUTS_IN_FLIGHT / 2).then(() => this.#nextEvent(deadline))
+      }
+      const entry = queue.take()
+      if (entry === undefined) {
+        if (queue.closing) return Promise.resolve({ done: true, value: undefined })
+        if (deadline === undefined) return queue.wait().then(() => this.#nextEvent())
+        const left = deadline - clock.now()
+        if (left <= 0) return Promise.resolve('timeout')
+        this.waitingOnClock = true
+        return queue.wait(left).then((woken) => {
+          this.waitingOnClock = false
+          return woken ? this.#nextEvent(deadline) : 'timeout'
+        })
+      }
+      const record = entry.record
+      task.observe(record.timestamp)
+      let event: AnyEvent
+      try {
+        event = spec.decode(record)
+      } catch (error) {
+        return runner.reject([entry], error, 'could not be decoded').then(() => this.#nextEvent(deadline))
+      }
+      if (this.#current.length === 0) this.heldSince = clock.now()
+      this.#current.push(entry)
+      const result = spec.transform ? spec.transform(event, this.#context) : event
+      if (result === DROPPED) {
+        this.#dropLast()
+        continue
+      }
+      if (result instanceof Promise) {
+        return result.then((r) => {
+          if (r !== DROPPED) return { done: false, value: r }
+          this.#dropLast()
+          return this.#nextEvent(deadline)
+        })
+      }
+      return Promise.resolve({ done: false, value: result })
+    }
+  }
+
+  /** An operator dropped the record just taken: it is done (it must not share the fate of others). */
+  #dropLast(): void {
+    const entry = this.#current.pop()
+    if (entry) {
+      this.#runner.tracker.release(entry)
+      this.#runner.task.host.onProgress(this.#runner.spec.name, 'in')
+    }
+    if (this.#current.length === 0) this.heldSince = undefined
+  }
+
+  async run(): Promise<void> {
+    const runner = this.#runner
+    const { task, queue } = runner
+    while (!queue.closing || queue.length > 0) {
+      try {
+        // The stream the body iterates: each request for a record means the ones before are processed.
+        let took = false
+        const source: EventSource = {
+          next: () => {
+            took = true
+            return this.#nextEvent() as Promise<IteratorResult<AnyEvent>>
+          },
+          nextWithin: (ms: number) => this.#nextEvent(task.host.clock.now() + ms),
+          advance: () => this.#advance(),
+          now: () => task.host.clock.now(),
+        }
+        await runner.spec.run(source, this.#context)
+        this.#advance()
+        if (queue.closing && queue.length === 0) return
+        if (!took) {
+          // A body that returns without reading its stream would be restarted in a tight loop.
+          task.fail(
+            new TributaryError('INVALID_ARGUMENT', `${runner.where()} returned without reading its stream`),
+          )
+          return
+        }
+        task.host.log('warn', `${runner.where()}: the agent returned; restarting it`)
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS))
+      } catch (error) {
+        if (task.failure) return
+        const bad = this.#current
+        this.#current = []
+        this.heldSince = undefined
+        if (bad.length === 0) {
+          task.fail(
+            new TributaryError('KAFKA', `${runner.where()} failed before taking a record: ${String(error)}`, {
+              cause: error,
+            }),
+          )
+          return
+        }
+        await runner.reject(bad, error, 'failed')
+      }
+    }
+  }
+}
