@@ -5,6 +5,7 @@ import type {
   Health,
   OpsProvider,
   PartitionStats,
+  TaskStats,
   TimerStats,
   WorkerStats,
 } from '../web/types.js'
@@ -53,9 +54,20 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
           errors: counts.errors,
         }
       })
+      const tasks: TaskStats[] = worker.tasks().map((t) => ({
+        id: t.id,
+        state: t.state,
+        since: t.since,
+        partitions: [...t.partitions],
+        processors: t.runners.map((r) => r.spec.name),
+        streamTime: t.streamTime() < 0 ? null : t.streamTime(),
+        inFlight: t.inFlight(),
+      }))
+      tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       return {
         appId: worker.config.appId,
-        workerId: worker.config.workerId,
+        workerId: worker.workerId,
+        tasks,
         timestamp: Date.now(),
         assignment,
         agents,

@@ -127,11 +127,17 @@ export interface Subtopology {
   readonly id: number
   readonly sourceTopics: readonly string[]
   readonly processors: readonly ProcessorSpec[]
+  /**
+   * Sub-topologies linked by a topic one writes and the other reads (repartition, through) share a
+   * co-location group: their tasks of one partition are placed on one worker.
+   */
+  readonly colocate?: number
 }
 
 /**
  * Groups processors into sub-topologies: processors that read the same topic share one (a record
- * of that topic is one task's, whichever processors read it).
+ * of that topic is one task's, whichever processors read it); sub-topologies that feed each other
+ * get one co-location group (union-find over the `feeds` edges), numbered by their lowest id.
  */
 export function buildSubtopologies(processors: readonly ProcessorSpec[]): Subtopology[] {
   const byTopic = new Map<string, ProcessorSpec[]>()
@@ -140,5 +146,26 @@ export function buildSubtopologies(processors: readonly ProcessorSpec[]): Subtop
     if (list) list.push(p)
     else byTopic.set(p.topic, [p])
   }
-  return [...byTopic].map(([topic, list], id) => ({ id, sourceTopics: [topic], processors: list }))
+  const topics = [...byTopic.keys()]
+  const index = new Map(topics.map((t, i) => [t, i]))
+  const parent = topics.map((_, i) => i)
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i]!)))
+  for (const [i, topic] of topics.entries()) {
+    for (const p of byTopic.get(topic)!) {
+      for (const fed of p.feeds ?? []) {
+        const j = index.get(fed)
+        if (j === undefined) continue
+        const [a, b] = [root(i), root(j)]
+        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
+      }
+    }
+  }
+  const linked = new Map<number, number>()
+  for (const i of topics.keys()) linked.set(root(i), (linked.get(root(i)) ?? 0) + 1)
+  return topics.map((topic, id) => ({
+    id,
+    sourceTopics: [topic],
+    processors: byTopic.get(topic)!,
+    ...(linked.get(root(id))! > 1 ? { colocate: root(id) } : {}),
+  }))
 }

@@ -28,6 +28,7 @@ import type {
   Transport,
 } from '../transport/types.js'
 import { systemClock, type Clock } from './clock.js'
+import { decodeAssignment, TaskAssignor } from './assignment/index.js'
 import { AtLeastOnce } from './commit/at-least-once.js'
 import { Committer } from './commit/committer.js'
 import { classify } from './faults.js'
@@ -73,8 +74,10 @@ export interface WorkerConfig {
   processingTimeoutMs?: number
   /** The app's clock: tasks, take(), punctuations, commits and the watchdog run on it. @default systemClock */
   clock?: Clock
-  /** Builds the group assignor from the sub-topologies. @default the transport's sticky assignor */
+  /** The group assignor. @default Tributary's task assignor (runtime/assignment) */
   assignor?: (subtopologies: readonly Subtopology[], worker: Worker) => GroupAssignor
+  /** This worker's ops URL, advertised to the group for interactive queries. @default none */
+  advertisedUrl?: () => string | null
   /** Called with every generation joined (the assignor's user data: host maps). */
   onGeneration?: (info: GenerationInfo) => void
   log?: LogSink
@@ -86,12 +89,10 @@ export interface AgentCounts {
   errors: number
 }
 
-type Resolved = Required<
-  Omit<WorkerConfig, 'log' | 'workerId' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration'>
-> &
-  Pick<WorkerConfig, 'log' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration'> & {
-    workerId: string
-  }
+/** Settings that have no default stay optional. */
+type Optional = 'log' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration' | 'advertisedUrl'
+type Resolved = Required<Omit<WorkerConfig, Optional | 'workerId'>> &
+  Pick<WorkerConfig, Optional> & { workerId: string }
 
 const RETRY_MIN_MS = 100
 const RETRY_MAX_MS = 5_000
@@ -118,6 +119,9 @@ export class Worker {
   #stopping: Promise<void> | undefined
   #rejoining: Promise<void> | undefined
   #generation: GenerationInfo | undefined
+  /** The tasks the latest plan gives this worker (pending hand-overs included): advertised at the next join. */
+  #planned: string[] = []
+  #hosts: ReadonlyMap<string, readonly TopicPartition[]> = new Map()
   #resolveDone!: () => void
   #rejectDone!: (error: Error) => void
   /** Settles when the worker stopped: resolves after stop(), rejects with the failure that stopped it. */
@@ -163,6 +167,11 @@ export class Worker {
 
   get generation(): GenerationInfo | undefined {
     return this.#generation
+  }
+
+  /** The group's host map from the latest assignment: ops URL -> source partitions of its tasks. */
+  get hosts(): ReadonlyMap<string, readonly TopicPartition[]> {
+    return this.#hosts
   }
 
   #log(level: LogLevel, message: string): void {
@@ -254,7 +263,7 @@ export class Worker {
     this.#consumer = consumer
     this.#protocol = new AtLeastOnce(consumer)
     this.#committer = new Committer(this.#protocol)
-    const assignor = this.config.assignor?.(this.subtopologies, this)
+    const assignor = this.config.assignor?.(this.subtopologies, this) ?? this.#taskAssignor()
     await consumer.subscribe(
       this.#sourceTopics(),
       {
@@ -268,12 +277,35 @@ export class Worker {
           )
         },
       },
-      assignor ? { assignor } : {},
+      { assignor },
     )
+  }
+
+  /** Tributary's task assignor, advertising this worker's id, ops URL and latest tasks. */
+  #taskAssignor(): GroupAssignor {
+    return new TaskAssignor({
+      subtopologies: () => this.subtopologies,
+      self: () => ({
+        workerId: this.config.workerId,
+        url: this.config.advertisedUrl?.() ?? null,
+        ownedTasks: this.#planned,
+        taskOffsets: {},
+      }),
+      onWarning: (message) => this.#log('warn', `task assignor: ${message}`),
+    })
   }
 
   #onGeneration(info: GenerationInfo): void {
     this.#generation = info
+    if (info.assignment.userData !== null) {
+      try {
+        const plan = decodeAssignment(info.assignment.userData, info.assignment.partitions)
+        this.#planned = [...plan.tasks.keys()]
+        this.#hosts = plan.hosts
+      } catch (error) {
+        this.#log('warn', `generation ${info.generation}: ${String(error)}`)
+      }
+    }
     const byTopic = new Map<string, number[]>()
     for (const { topic, partition } of info.assignment.partitions) {
       const list = byTopic.get(topic)

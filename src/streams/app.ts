@@ -273,15 +273,13 @@ export class App {
       ...(s.groupInstanceId !== undefined ? { groupInstanceId: s.groupInstanceId } : {}),
       ...(s.clock ? { clock: s.clock } : {}),
       ...(s.log ? { log: s.log } : {}),
+      advertisedUrl: () => this.#ops?.url ?? null,
     })
     this.#worker = worker
     try {
-      await worker.start()
-      if (worker.state !== 'running')
-        throw new TributaryError('CLOSED', `App "${this.id}" was stopped while it was starting`)
-      await this.#startTimers(s)
+      // The ops server first: its URL is what the worker advertises to the group, and a taken port
+      // fails the start before the worker joins (and makes the group rebalance) for nothing.
       if (s.web) {
-        const web = s.web
         const timers = (): TimerStats[] =>
           (this.#timers?.stats() ?? []).map((t) => ({
             name: t.name,
@@ -292,10 +290,14 @@ export class App {
           }))
         this.#ops = await startOpsServer({
           provider: workerOps(worker, this.#transport.admin(), timers),
-          ...web,
+          ...s.web,
         })
-        this.#log('info', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
       }
+      await worker.start()
+      if (worker.state !== 'running')
+        throw new TributaryError('CLOSED', `App "${this.id}" was stopped while it was starting`)
+      await this.#startTimers(s)
+      if (this.#ops) this.#log('info', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
     } catch (error) {
       await this.stop()
       throw error

@@ -13,6 +13,7 @@ export const METRIC_NAMES = {
   endOffset: 'tributary_partition_end_offset',
   lag: 'tributary_partition_lag',
   assigned: 'tributary_assigned_partitions',
+  tasks: 'tributary_tasks',
   timerRuns: 'tributary_timer_runs_total',
   timerErrors: 'tributary_timer_errors_total',
 } as const
@@ -53,6 +54,11 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
     TIMER,
   )
   const timerErrors = counter(METRIC_NAMES.timerErrors, 'Runs of the timer that threw.', TIMER)
+  const tasks = gauge(METRIC_NAMES.tasks, 'Tasks of this worker by lifecycle state.', [
+    'app',
+    'worker',
+    'state',
+  ])
 
   const app = stats.appId
   const worker = stats.workerId
@@ -72,6 +78,10 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
   }
   for (const [topic, partitions] of Object.entries(stats.assignment)) {
     assigned.set({ app, worker, topic }, partitions.length)
+  }
+  if (stats.tasks) {
+    for (const state of ['created', 'restoring', 'running', 'suspended'] as const)
+      tasks.set({ app, worker, state }, stats.tasks.filter((t) => t.state === state).length)
   }
   for (const timer of stats.timers) {
     const labels = { app, worker, timer: timer.name }

@@ -57,6 +57,23 @@ export interface TimerStats {
   lastRunAt: number | null
 }
 
+/** One task of this worker: a sub-topology on one partition (see the runtime's task lifecycle). */
+export interface TaskStats {
+  /** `<subtopology>_<partition>` */
+  id: string
+  state: 'created' | 'restoring' | 'running' | 'suspended' | 'closed'
+  /** Since when it is in that state, ms since the epoch (by the app's clock). */
+  since: number
+  /** Its source partitions. */
+  partitions: Array<{ topic: string; partition: number }>
+  /** The processors (agents, forwarders, processors) it runs. */
+  processors: string[]
+  /** The highest record timestamp it has taken; `null` before the first record. */
+  streamTime: number | null
+  /** Records fetched and not yet done. */
+  inFlight: number
+}
+
 /** A point-in-time snapshot of one worker, served as-is on /stats and turned into metrics on /metrics. */
 export interface WorkerStats {
   /** The application id: the consumer group id and the prefix of internal topics. */
@@ -70,6 +87,8 @@ export interface WorkerStats {
   agents: AgentStats[]
   /** One entry per partition listed in `assignment`. */
   partitions: PartitionStats[]
+  /** The tasks this worker runs, by id. Absent from providers that know no tasks. */
+  tasks?: TaskStats[]
   timers: TimerStats[]
 }
 

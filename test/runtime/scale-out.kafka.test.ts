@@ -176,6 +176,15 @@ test('two worker processes share six partitions; a SIGKILLed worker restarts and
     t.diagnostic(
       `duplicates: ${fromKill} from the killed worker's uncommitted range, ${fromHandOver} from the hand-over to the restarted worker`,
     )
+    // The kill must have landed mid-work: the killed worker had processed (and produced outputs
+    // for) records past what its group had committed, or this test would prove nothing.
+    let pastCommit = 0
+    for (const list of byInput.values()) {
+      for (const o of list)
+        if (o.worker === 'a' && o.offset >= (committedAtKill.get(o.partition) ?? 0)) pastCommit++
+    }
+    t.diagnostic(`the killed worker had processed ${pastCommit} records past its committed offsets`)
+    assert.ok(pastCommit > 0, 'the kill landed while the worker had uncommitted work in hand')
     assert.equal(fromHandOver, 0, 'no hand-over duplicates: the live worker committed in onRevoked')
     const extra = outputs.length - byInput.size
     const perWorker = new Map<string, number>()

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { LeaderElector, type LeadershipChange } from '../../src/runtime/leader/leader.js'
-import { Timers } from '../../src/runtime/timers/timers.js'
-import { openTransport } from '../../src/transport/index.js'
-import type { Transport } from '../../src/transport/types.js'
-import { leadersOf, sleep, uniqueId, waitFor, watchOverlap } from './helpers.js'
+import { LeaderElector, type LeadershipChange } from '../../../src/runtime/leader/leader.js'
+import { Timers } from '../../../src/runtime/timers/timers.js'
+import { openTransport } from '../../../src/transport/index.js'
+import type { Transport } from '../../../src/transport/types.js'
+import { leadersOf, sleep, uniqueId, waitFor, watchOverlap } from '../helpers.js'
 
 const transports: Transport[] = []
 after(() => Promise.all(transports.map((t) => t.close())))

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { testBroker } from '../helpers/broker.js'
+import { testBroker } from '../../helpers/broker.js'
 
-const fixture = join(import.meta.dirname, 'fixtures', 'timer-app.ts')
+const fixture = join(import.meta.dirname, '..', 'fixtures', 'timer-app.ts')
 
 test('an app timer with onLeader runs on exactly one of two worker processes, and on the survivor after the leader is killed', async (t) => {
   const appId = `timer-app-${randomUUID().slice(0, 8)}`

@@ -3,11 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, test } from 'node:test'
-import { LeaderElector } from '../../src/runtime/leader/leader.js'
-import { openTransport } from '../../src/transport/index.js'
-import type { Transport } from '../../src/transport/types.js'
-import { testBroker } from '../helpers/broker.js'
-import { leadersOf, sleep, uniqueId, waitFor, watchOverlap } from './helpers.js'
+import { LeaderElector } from '../../../src/runtime/leader/leader.js'
+import { openTransport } from '../../../src/transport/index.js'
+import type { Transport } from '../../../src/transport/types.js'
+import { testBroker } from '../../helpers/broker.js'
+import { leadersOf, sleep, uniqueId, waitFor, watchOverlap } from '../helpers.js'
 
 const broker = testBroker()
 const SESSION_MS = 6_000
@@ -54,7 +54,7 @@ interface WorkerEvent {
 
 /** A worker in its own process (fixtures/leader-worker.ts); its JSON events land in `events`. */
 function spawnWorker(appId: string, workerId: string, events: WorkerEvent[]): ChildProcess {
-  const script = fileURLToPath(new URL('./fixtures/leader-worker.ts', import.meta.url))
+  const script = fileURLToPath(new URL('../fixtures/leader-worker.ts', import.meta.url))
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', script, broker, appId, workerId, String(SESSION_MS)],

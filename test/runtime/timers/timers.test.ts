@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { TributaryError } from '../../src/errors.js'
-import { ManualClock } from '../../src/runtime/clock.js'
-import { Timers, type LeadershipSource } from '../../src/runtime/timers/timers.js'
+import { TributaryError } from '../../../src/errors.js'
+import { ManualClock } from '../../../src/runtime/clock.js'
+import { Timers, type LeadershipSource } from '../../../src/runtime/timers/timers.js'
 
 /** A leader source flipped by hand, with the onChange that Timers listens to. */
 function manualLeader(initial = false): LeadershipSource & { set(leader: boolean): void } {
