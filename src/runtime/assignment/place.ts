@@ -14,95 +14,98 @@
  * Stickiness. Every unit first stays with its previous owner (the member that owned most of its
  * tasks) if that member may still run it; units with no owner go to the member with the most
  * checkpointed state for them, else to the least loaded. Then, while the plan is not balanced, one
- * unit moves, the cheapest first: fewest tasks taken from their previous owner, then least state
- * left behind, then off the most loaded member. So a rebalance after members join or leave moves
- * the fewest tasks that balance needs, and a balanced plan fed back in stays exactly as it is.
+ * unit moves: fewest tasks off their owner first, from the most to the least loaded member, leaving
+ * the least state behind. Last, a unit that moved goes back to its owner wherever the plan stays
+ * balanced. So after members join or leave, no task could return to its previous owner with the plan
+ * still balanced (with members that all read everything: exactly the fewest moves balance needs),
+ * and a balanced plan fed back in stays exactly as it is.
  */
+import { better, Placement } from './placement.js'
 import type { PlacementMember, PlacementUnit, TaskId } from './types.js'
-import { compareTaskIds } from './task-ids.js'
-
-/** Per member and unit: may it run the unit, how many of its tasks it owned, its state for them. */
-interface Fit {
-  may: boolean
-  owns: number
-  state: number
-}
-
-/** Lexicographic comparison of ranks: negative when `a` is better (smaller). */
-const better = (a: readonly number[], b: readonly number[] | undefined): boolean => {
-  if (b === undefined) return true
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!
-  return false
-}
 
 /** Each member's tasks (every member present, task ids sorted); units nobody may run are left out. */
 export function place(
   members: readonly PlacementMember[],
   units: readonly PlacementUnit[],
 ): Map<string, TaskId[]> {
-  const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
-  const ordered = [...units].sort((a, b) => compareTaskIds(a.id, b.id))
-  const fit = ordered.map((unit) =>
-    sorted.map((m): Fit => {
-      const may = unit.topics.every((topic) => m.topics.has(topic))
-      const owns = unit.tasks.filter((task) => m.owned.has(task)).length
-      const state = unit.tasks.reduce((sum, task) => sum + (m.taskOffsets[task] ?? 0), 0)
-      return { may, owns, state }
-    }),
-  )
-  const load = sorted.map(() => 0)
-  const held = sorted.map(() => new Set<number>())
-  const size = (u: number): number => ordered[u]!.tasks.length
-  const give = (m: number, u: number): void => {
-    held[m]!.add(u)
-    load[m]! += size(u)
-  }
-  // Where a unit would go among `candidates` (member indexes), by a rank per member; smallest wins.
-  const pick = (candidates: number[], rank: (m: number) => number[]): number | undefined => {
-    let best: number | undefined
-    let bestRank: number[] | undefined
-    for (const m of candidates) {
-      const r = rank(m)
-      if (better(r, bestRank)) [best, bestRank] = [m, r]
-    }
-    return best
-  }
+  const p = new Placement(members, units)
+  const indexes = p.members.map((_, m) => m)
   const orphans: number[] = []
-  for (let u = 0; u < ordered.length; u++) {
-    const owners = sorted.map((_, m) => m).filter((m) => fit[u]![m]!.may && fit[u]![m]!.owns > 0)
-    const owner = pick(owners, (m) => [-fit[u]![m]!.owns])
+  p.units.forEach((_, u) => {
+    const owner = p.owner(u)
     if (owner === undefined) orphans.push(u)
-    else give(owner, u)
-  }
+    else p.give(owner, u)
+  })
   // Larger units first, as in bin packing: the small ones then even out what they leave.
-  orphans.sort((a, b) => size(b) - size(a) || a - b)
+  orphans.sort((a, b) => p.size(b) - p.size(a) || a - b)
   for (const u of orphans) {
-    const eligible = sorted.map((_, m) => m).filter((m) => fit[u]![m]!.may)
-    const to = pick(eligible, (m) => [-fit[u]![m]!.state, load[m]!])
-    if (to !== undefined) give(to, u)
+    let to: number | undefined
+    let toRank: number[] | undefined
+    for (const m of indexes.filter((m) => p.fit[u]![m]!.may)) {
+      const rank = [-p.fit[u]![m]!.state, p.load[m]!]
+      if (better(rank, toRank)) [to, toRank] = [m, rank]
+    }
+    if (to !== undefined) p.give(to, u)
   }
   // Each move lowers the sum of squared loads (load(to) + size < load(from)), so this ends.
-  for (;;) {
-    let move: { from: number; to: number; unit: number } | undefined
-    let moveRank: number[] | undefined
-    for (let from = 0; from < sorted.length; from++) {
-      for (const u of held[from]!) {
-        const f = fit[u]!
-        const targets = sorted
-          .map((_, m) => m)
-          .filter((m) => m !== from && f[m]!.may && load[m]! + size(u) < load[from]!)
-        const to = pick(targets, (m) => [-f[m]!.owns, -f[m]!.state, load[m]!])
-        if (to === undefined) continue
-        const rank = [f[from]!.owns - f[to]!.owns, f[from]!.state - f[to]!.state, -load[from]!]
-        if (better(rank, moveRank)) [move, moveRank] = [{ from, to, unit: u }, rank]
+  for (let move = bestMove(p); move !== undefined; move = bestMove(p)) p.move(...move)
+  // Balancing moves one unit at a time, so a member may give a unit early and end up lighter than
+  // the member that took it: give such units back. Each return puts a unit on its owner for good.
+  for (let returned = true; returned;) {
+    returned = false
+    for (const [holder, set] of p.held.entries())
+      for (const u of [...set]) {
+        const owner = p.owner(u)
+        if (owner === undefined || owner === holder) continue
+        p.move(holder, owner, u)
+        if (p.balancedAround(owner) && p.balancedAround(holder)) returned = true
+        else p.move(owner, holder, u)
+      }
+  }
+  return p.result()
+}
+
+/**
+ * The cheapest improving move, or none when the plan is balanced: fewest tasks taken off their
+ * owner, then off the most loaded member, onto the least loaded, leaving the least state behind.
+ * Scalars, not rank arrays: this runs once per move over every member, unit and target.
+ */
+function bestMove(p: Placement): [number, number, number] | undefined {
+  let best: [number, number, number] | undefined
+  let b0 = 0
+  let b1 = 0
+  let b2 = 0
+  let b3 = 0
+  // Targets lightest first, so the scan of a unit stops at the first member too heavy to take it.
+  const byLoad = p.members.map((_, m) => m).sort((a, b) => p.load[a]! - p.load[b]! || a - b)
+  const lightest = p.load[byLoad[0]!] ?? 0
+  for (let from = 0; from < p.members.length; from++) {
+    const load = p.load[from]!
+    if (load - lightest < 2) continue // no unit (size >= 1) can go anywhere from here
+    for (const u of p.held[from]!) {
+      const size = p.size(u)
+      if (load - size <= lightest) continue
+      const f = p.fit[u]!
+      for (const to of byLoad) {
+        if (p.load[to]! + size >= load) break
+        if (to === from || !f[to]!.may) continue
+        const r0 = f[from]!.owns - f[to]!.owns
+        const r1 = -load
+        const r2 = p.load[to]!
+        const r3 = f[from]!.state - f[to]!.state
+        if (
+          best === undefined ||
+          r0 < b0 ||
+          (r0 === b0 && (r1 < b1 || (r1 === b1 && (r2 < b2 || (r2 === b2 && r3 < b3)))))
+        ) {
+          best = [from, to, u]
+          b0 = r0
+          b1 = r1
+          b2 = r2
+          b3 = r3
+        }
       }
     }
-    if (move === undefined) break
-    held[move.from]!.delete(move.unit)
-    load[move.from]! -= size(move.unit)
-    give(move.to, move.unit)
   }
-  return new Map(
-    sorted.map((m, i) => [m.memberId, [...held[i]!].flatMap((u) => ordered[u]!.tasks).sort(compareTaskIds)]),
-  )
+  return best
 }

@@ -14,7 +14,7 @@ import { previousOwners } from './owners.js'
 import { place } from './place.js'
 import { buildTasks, buildUnits } from './tasks.js'
 import type { PlacementMember, SubscriptionInfo, Subtopology, TaskId } from './types.js'
-import { decodeSubscription, encodeAssignment, encodeSubscription } from './user-data.js'
+import { assignmentEncoder, decodeSubscription, encodeSubscription } from './user-data.js'
 import { copartitionWarnings, validateSubtopologies } from './validate.js'
 
 /** The protocol name of this assignor in JoinGroup; a change that old members cannot read takes a new one. */
@@ -77,42 +77,41 @@ export class TaskAssignor implements GroupAssignor {
           : decodeSubscription(m.userData, `subscription of member ${m.memberId}`),
       ]),
     )
-    const owners = previousOwners(
-      members.map((m) => ({ ...m, ownedTasks: infos.get(m.memberId)?.ownedTasks ?? [] })),
-    )
+    const owned = new Map(members.map((m) => [m.memberId, new Set<TaskId>()]))
+    const claims = members.map((m) => ({ ...m, ownedTasks: infos.get(m.memberId)?.ownedTasks ?? [] }))
+    for (const [task, owner] of previousOwners(claims)) owned.get(owner)!.add(task)
     const placing = members.map((m): PlacementMember => ({
       memberId: m.memberId,
       topics: new Set(m.topics),
-      owned: new Set([...owners].filter(([, owner]) => owner === m.memberId).map(([task]) => task)),
+      owned: owned.get(m.memberId)!,
       taskOffsets: infos.get(m.memberId)?.taskOffsets ?? {},
     }))
     const plan = place(placing, units)
+    const shares = new Map([...plan].map(([memberId, ids]) => [memberId, ids.map((id) => tasks.get(id)!)]))
     const placed = new Set([...plan.values()].flat())
     const unplaced = [...tasks.keys()].filter((id) => !placed.has(id))
     if (unplaced.length > 0)
       warnings.push(
         `no member subscribes to all source topics of tasks ${unplaced.join(', ')}; they stay unassigned`,
       )
-    const partitionsOf = (ids: readonly TaskId[]): TopicPartition[] =>
-      ids.flatMap((id) => tasks.get(id)!.partitions)
+    const partitionsOf = (memberId: string): TopicPartition[] =>
+      shares.get(memberId)!.flatMap((task) => task.partitions)
+    // Two members advertising one URL (a misconfiguration) share its entry rather than hide each other.
     const hosts = new Map<string, TopicPartition[]>()
-    for (const [memberId, ids] of plan) {
+    for (const memberId of plan.keys()) {
       const url = infos.get(memberId)?.url
-      if (url) hosts.set(url, [...(hosts.get(url) ?? []), ...partitionsOf(ids)])
+      if (url) hosts.set(url, [...(hosts.get(url) ?? []), ...partitionsOf(memberId)])
     }
     const workers = [...new Set([...infos.values()].flatMap((info) => (info ? [info.workerId] : [])))].sort()
     this.#warnings = warnings
     for (const warning of warnings) this.#options.onWarning(warning)
+    const encode = assignmentEncoder(hosts, workers)
     return new Map(
-      [...plan].map(([memberId, ids]): [string, MemberAssignment] => [
+      [...shares].map(([memberId, share]): [string, MemberAssignment] => [
         memberId,
         {
-          partitions: partitionsOf(ids),
-          userData: encodeAssignment({
-            tasks: new Map(ids.map((id) => [id, tasks.get(id)!.partitions])),
-            hosts,
-            workers,
-          }),
+          partitions: partitionsOf(memberId),
+          userData: encode(new Map(share.map((task) => [task.id, task.partitions]))),
         },
       ]),
     )

@@ -1,6 +1,6 @@
 /** Builds the tasks of a generation from the sub-topologies and the topics' partition counts. */
 import type { PlacementUnit, Subtopology, Task } from './types.js'
-import { compareTaskIds, taskId } from './task-ids.js'
+import { taskId } from './task-ids.js'
 
 /**
  * Every task, in task id order. A sub-topology has as many tasks as its largest source topic has
@@ -34,18 +34,19 @@ export function buildTasks(
  */
 export function buildUnits(tasks: readonly Task[], subtopologies: readonly Subtopology[]): PlacementUnit[] {
   const group = new Map(subtopologies.map((sub) => [sub.id, sub.colocate]))
+  // In task order, a unit's first task comes first and the units come in the order of their first
+  // tasks, with no string comparison of ids.
+  const ordered = [...tasks].sort((a, b) => a.subtopology - b.subtopology || a.partition - b.partition)
   const members = new Map<string, Task[]>()
-  for (const task of tasks) {
+  for (const task of ordered) {
     const colocate = group.get(task.subtopology)
     const key = colocate === undefined ? `t${task.id}` : `c${colocate}_${task.partition}`
     const list = members.get(key)
     if (list) list.push(task)
     else members.set(key, [task])
   }
-  const units = [...members.values()].map((list): PlacementUnit => {
-    const ids = list.map((task) => task.id).sort(compareTaskIds)
+  return [...members.values()].map((list): PlacementUnit => {
     const topics = new Set(list.flatMap((task) => task.partitions.map((tp) => tp.topic)))
-    return { id: ids[0]!, tasks: ids, topics: [...topics].sort() }
+    return { id: list[0]!.id, tasks: list.map((task) => task.id), topics: [...topics].sort() }
   })
-  return units.sort((a, b) => compareTaskIds(a.id, b.id))
 }

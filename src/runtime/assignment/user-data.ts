@@ -45,9 +45,28 @@ export interface AssignmentInfo {
 
 /** Encodes a member's assignment user data: a task's partitions as topic names (the partition is in its id). */
 export function encodeAssignment(info: AssignmentInfo): Buffer {
-  const tasks = Object.fromEntries([...info.tasks].map(([id, tps]) => [id, tps.map((tp) => tp.topic)]))
-  const hosts = Object.fromEntries([...info.hosts].map(([url, tps]) => [url, byTopic(tps)]))
-  return frame(USER_DATA_VERSION, { tasks, hosts, workers: info.workers })
+  return assignmentEncoder(info.hosts, info.workers)(info.tasks)
+}
+
+/**
+ * An encoder for every member of one generation: the host map and the worker list are the same in
+ * each member's share, so they are turned into JSON once, not once per member.
+ */
+export function assignmentEncoder(
+  hosts: AssignmentInfo['hosts'],
+  workers: AssignmentInfo['workers'],
+): (tasks: AssignmentInfo['tasks']) => Buffer {
+  const shared = JSON.stringify({
+    hosts: Object.fromEntries([...hosts].map(([url, tps]) => [url, byTopic(tps)])),
+    workers,
+  }).slice(1)
+  return (tasks) => {
+    const wire = Object.fromEntries([...tasks].map(([id, tps]) => [id, tps.map((tp) => tp.topic)]))
+    return Buffer.concat([
+      Buffer.of(USER_DATA_VERSION),
+      Buffer.from(`{"tasks":${JSON.stringify(wire)},${shared}`),
+    ])
+  }
 }
 
 /**
@@ -75,13 +94,19 @@ export function decodeAssignment(
     )
   }
   const hosts = new Map<string, TopicPartition[]>()
-  const owner = new Map<string, string>()
-  for (const [url, topics] of Object.entries(body.record('hosts', isHostEntry, 'partitions by topic'))) {
-    const list = Object.entries(topics).flatMap(([topic, ps]) =>
-      ps.map((partition) => ({ topic, partition })),
+  for (const [url, topics] of Object.entries(body.record('hosts', isHostEntry, 'partitions by topic')))
+    hosts.set(
+      url,
+      Object.entries(topics).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))),
     )
-    hosts.set(url, list)
-    for (const tp of list) owner.set(`${tp.partition}:${tp.topic}`, url)
+  // The reverse index is built on the first query: most members decode far more often than they route.
+  let owner: Map<string, string> | undefined
+  const hostOf = (topic: string, partition: number): string | undefined => {
+    if (owner === undefined) {
+      owner = new Map()
+      for (const [url, list] of hosts) for (const tp of list) owner.set(`${tp.partition}:${tp.topic}`, url)
+    }
+    return owner.get(`${partition}:${topic}`)
   }
   const given = new Set(partitions?.map((tp) => `${tp.partition}:${tp.topic}`))
   const runs = (id: TaskId): boolean =>
@@ -91,7 +116,7 @@ export function decodeAssignment(
     active: [...tasks.keys()].filter(runs),
     pending: [...tasks.keys()].filter((id) => !runs(id)),
     hosts,
-    hostOf: (topic, partition) => owner.get(`${partition}:${topic}`),
+    hostOf,
     workers: body.array('workers', isString, 'worker ids'),
   }
 }

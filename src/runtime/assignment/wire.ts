@@ -8,6 +8,9 @@ import { TributaryError } from '../../errors.js'
 
 type Json = Record<string, unknown>
 
+/** Refuses bytes that are not UTF-8 rather than decoding them to replacement characters. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 /** One frame: `version` then the JSON of `body`. */
 export function frame(version: number, body: object): Buffer {
   return Buffer.concat([Buffer.of(version), Buffer.from(JSON.stringify(body), 'utf8')])
@@ -19,7 +22,7 @@ export function unframe(what: string, data: Buffer): Json {
   if (version < 1) throw malformed(what, data.length === 0 ? 'it is empty' : `unknown version ${version}`)
   let body: unknown
   try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(1)))
+    body = JSON.parse(utf8.decode(data.subarray(1)))
   } catch {
     throw malformed(what, `version ${version} is not followed by UTF-8 JSON`)
   }

@@ -162,8 +162,13 @@ export class SimGroup {
   rebalance(): SimGeneration {
     this.generation++
     const subscriptions = this.subscriptions()
-    const plan = this.assignor.assign(subscriptions, this.partitionCounts)
-    const { assignments, withheld } = cooperativeAssign(this.assignor, subscriptions, this.partitionCounts)
+    // The plan as the assignor made it, caught on its way into the cooperative pass.
+    let plan = new Map<string, MemberAssignment>()
+    const catching: GroupAssignor = {
+      name: this.assignor.name,
+      assign: (members, partitionCounts) => (plan = this.assignor.assign(members, partitionCounts)),
+    }
+    const { assignments, withheld } = cooperativeAssign(catching, subscriptions, this.partitionCounts)
     for (const sim of this.members.values()) {
       const share = assignments.get(sim.memberId) ?? { partitions: [], userData: null }
       const decoded = decodeAssignment(share.userData, share.partitions)
