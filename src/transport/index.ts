@@ -4,6 +4,9 @@ import { createMemoryTransport } from './memory/transport.js'
 import type { ConnectionOptions, Transport } from './types.js'
 import { parseTransportUrl } from './url.js'
 
+export { injectFault } from './memory/transport.js'
+export type { FaultApi, FaultSpec } from './memory/transport.js'
+
 /**
  * Opens a transport. Options given here override those in the URL.
  * @param url `memory://[name]` or `kafka://[user:pass@]host:port[,host:port][?tls=true&sasl=SCRAM-SHA-256]`

@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test'
 import { TributaryError } from '../../src/errors.js'
 import { partitionForKey } from '../../src/transport/partitioner.js'
 import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
+import { flowContract } from './contract-flow.js'
+import { groupContract, type ContractContext } from './contract-groups.js'
 import { pollUntil, rangeOf, tpKey } from './helpers.js'
 
 export interface ContractTarget {
@@ -438,6 +440,15 @@ export function transportContract(target: ContractTarget): void {
         await consumer.close()
       }
     })
+
+    // Group assignors and generations, static membership, flow control: see the two files.
+    const context: ContractContext = {
+      transport: () => transport,
+      createTopic: (name, partitions) => createTopic(name, partitions),
+      groupOptions,
+    }
+    groupContract(context)
+    flowContract(context)
   })
 }
 

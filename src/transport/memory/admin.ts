@@ -6,6 +6,7 @@ import type {
   ConfigEntry,
   GroupDescription,
   GroupListing,
+  IsolationLevel,
   NewTopic,
   OffsetSpec,
   TopicDescription,
@@ -94,17 +95,34 @@ export class MemoryAdmin implements Admin {
     this.broker.createPartitions(topic, totalCount)
   }
 
-  /** 'latest' is the log end offset (markers included), as Kafka's read_uncommitted ListOffsets gives it. */
-  async listOffsets(topic: string, spec: OffsetSpec): Promise<TopicPartitionOffset[]> {
+  /**
+   * 'latest' is the log end offset (markers included) under read_uncommitted and the last stable
+   * offset under read_committed, as Kafka's ListOffsets gives them. A timestamp lookup under
+   * read_committed finds nothing at or past the last stable offset, which then answers.
+   */
+  async listOffsets(
+    topic: string,
+    spec: OffsetSpec,
+    options: { isolationLevel?: IsolationLevel } = {},
+  ): Promise<TopicPartitionOffset[]> {
     this.check()
+    const isolation = options?.isolationLevel ?? 'read_uncommitted'
+    if (isolation !== 'read_uncommitted' && isolation !== 'read_committed')
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Invalid isolationLevel ${String(isolation)} for listOffsets`,
+      )
+    const state = this.broker.topic(topic)
+    this.broker.faults.check('listOffsets', undefined, `list offsets of topic ${topic}`)
     const now = Date.now()
-    return this.broker.topic(topic).logs.map((log) => {
+    return state.logs.map((log) => {
       maintain(log, now)
+      const end = isolation === 'read_committed' ? log.lastStableOffset : log.endOffset
       let offset: number
       if (spec === 'earliest') offset = log.startOffset
-      else if (spec === 'latest') offset = log.endOffset
+      else if (spec === 'latest') offset = end
       else if (typeof spec === 'object' && spec !== null && typeof spec.timestamp === 'number')
-        offset = log.offsetForTimestamp(spec.timestamp)
+        offset = Math.min(log.offsetForTimestamp(spec.timestamp), end)
       else
         throw new TributaryError(
           'INVALID_ARGUMENT',

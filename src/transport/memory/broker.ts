@@ -5,6 +5,7 @@
  */
 import { TributaryError } from '../../errors.js'
 import type { NewTopic } from '../types.js'
+import { Faults } from './faults.js'
 import { Group } from './group-coordinator.js'
 import { PartitionLog, type BrokerSettings } from './log.js'
 import { effectiveConfig, validateTopicConfig, type EffectiveConfig } from './topic-configs.js'
@@ -25,11 +26,15 @@ export class MemoryBroker {
   readonly topics = new Map<string, TopicState>()
   readonly groups = new Map<string, Group>()
   readonly transactions = new TransactionCoordinator()
+  /** Errors tests asked the next calls of an API to fail with (see faults.ts). */
+  readonly faults: Faults
   /** Broker configs; Kafka's defaults unless the URL (`memory://name?log.retention.check.interval.ms=0`) sets them. */
   readonly settings: BrokerSettings = { retentionCheckIntervalMs: 300_000 }
   private stopped = false
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.faults = new Faults(name)
+  }
 
   /** Fails once the broker was reset, so clients of a discarded broker cannot silently diverge. */
   check(): void {

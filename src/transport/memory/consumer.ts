@@ -8,28 +8,25 @@ import type {
   ConsumedRecord,
   Consumer,
   ConsumerOptions,
-  IsolationLevel,
-  OffsetReset,
   PartitionStart,
   PollOptions,
   RebalanceListener,
+  SubscribeOptions,
   TopicPartition,
   TopicPartitionOffset,
+  Watermarks,
 } from '../types.js'
 import type { MemoryBroker } from './broker.js'
+import { checkAssignor, resolveConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js'
 import { Fetcher } from './fetcher.js'
 import type { Group } from './group-coordinator.js'
 import { Membership } from './membership.js'
 import { checkOffset, closedError, isList } from './util.js'
 
-const ISOLATION: readonly IsolationLevel[] = ['read_uncommitted', 'read_committed']
-const RESETS: readonly OffsetReset[] = ['earliest', 'latest', 'none']
-
 export class MemoryConsumer implements Consumer {
   readonly groupId: string | undefined
   private readonly fetcher: Fetcher
-  private readonly clientId: string
-  private readonly sessionTimeoutMs: number
+  private readonly options: ResolvedConsumerOptions
   private mode: 'none' | 'assign' | 'subscribe' = 'none'
   private membership: Membership | undefined
   private inflight: Promise<unknown> | undefined
@@ -42,54 +39,51 @@ export class MemoryConsumer implements Consumer {
     options: ConsumerOptions,
     private readonly onClose: () => void,
   ) {
-    const {
-      groupId,
-      isolationLevel = 'read_uncommitted',
-      offsetReset = 'latest',
-      sessionTimeoutMs = 10000,
-    } = options
-    if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
-      throw new TributaryError('INVALID_ARGUMENT', 'groupId must be a non-empty string')
-    }
-    if (!ISOLATION.includes(isolationLevel))
-      throw new TributaryError('INVALID_ARGUMENT', `Invalid isolationLevel ${String(isolationLevel)}`)
-    if (!RESETS.includes(offsetReset))
-      throw new TributaryError('INVALID_ARGUMENT', `Invalid offsetReset ${String(offsetReset)}`)
-    if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs <= 0) {
-      throw new TributaryError(
-        'INVALID_ARGUMENT',
-        `Invalid sessionTimeoutMs ${sessionTimeoutMs}: a positive number of ms`,
-      )
-    }
-    this.groupId = groupId
-    this.clientId = options.clientId ?? 'tributary'
-    this.sessionTimeoutMs = sessionTimeoutMs
-    this.fetcher = new Fetcher(broker, isolationLevel === 'read_committed', offsetReset, groupId)
+    this.options = resolveConsumerOptions(options)
+    this.groupId = this.options.groupId
+    const { isolationLevel, offsetReset, maxBufferedRecordsPerPartition } = this.options
+    this.fetcher = new Fetcher(
+      broker,
+      isolationLevel === 'read_committed',
+      offsetReset,
+      this.groupId,
+      maxBufferedRecordsPerPartition,
+    )
   }
 
-  async subscribe(topics: string[], listener: RebalanceListener = {}): Promise<void> {
+  /** @internal The client.id, which fault injection may filter on. */
+  get clientId(): string {
+    return this.options.clientId
+  }
+
+  async subscribe(
+    topics: string[],
+    listener: RebalanceListener = {},
+    options: SubscribeOptions = {},
+  ): Promise<void> {
     this.ensureOpen()
     const groupId = this.requireGroup('subscribe()')
     if (this.mode === 'assign')
       throw new TributaryError('INVALID_ARGUMENT', 'subscribe() and assign() cannot be mixed on one consumer')
     if (!isList(topics) || topics.length === 0)
       throw new TributaryError('INVALID_ARGUMENT', 'subscribe() needs at least one topic')
+    const assignor = checkAssignor(options?.assignor)
     for (const topic of topics) this.broker.topic(topic)
     const unique = [...new Set(topics)]
-    this.mode = 'subscribe'
-    if (this.membership) this.membership.resubscribe(unique, listener ?? {})
+    if (this.membership) this.membership.resubscribe(unique, listener ?? {}, assignor)
     else {
-      const identity = { groupId, clientId: this.clientId, sessionTimeoutMs: this.sessionTimeoutMs }
+      const { clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs } = this.options
       this.membership = new Membership(
         this.broker,
-        identity,
+        { groupId, clientId, instanceId: groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs },
         this.fetcher,
         () => this.wake(),
         unique,
         listener ?? {},
+        assignor,
       )
-      if (this.inflight) this.membership.setPolling(true)
     }
+    this.mode = 'subscribe'
   }
 
   async assign(partitions: PartitionStart[]): Promise<void> {
@@ -136,21 +130,18 @@ export class MemoryConsumer implements Consumer {
 
   private async runPoll(timeoutMs: number, max: number): Promise<ConsumedRecord[]> {
     const deadline = Date.now() + timeoutMs
-    this.setPolling(true)
-    try {
-      for (;;) {
-        if (this.closing) return []
-        this.broker.check()
-        if (this.membership) await this.membership.reconcile(() => this.closing)
-        if (this.closing) return []
-        const records = this.fetcher.fetch(max)
-        if (records.length > 0) return records
-        const left = deadline - Date.now()
-        if (left <= 0) return []
-        await this.waitForChange(left)
-      }
-    } finally {
-      this.setPolling(false)
+    for (;;) {
+      if (this.closing) return []
+      this.broker.check()
+      if (this.membership) await this.membership.reconcile(() => this.closing)
+      if (this.closing) return []
+      // A fetch request goes out only for partitions that may be fetched, so only then can it fail.
+      if (this.fetcher.fetchable()) this.broker.faults.check('fetch', this.clientId, 'fetch')
+      const records = this.fetcher.fetch(max)
+      if (records.length > 0) return records
+      const left = deadline - Date.now()
+      if (left <= 0) return []
+      await this.waitForChange(left)
     }
   }
 
@@ -176,13 +167,10 @@ export class MemoryConsumer implements Consumer {
     this.waiter?.()
   }
 
-  private setPolling(polling: boolean): void {
-    this.membership?.setPolling(polling)
-  }
-
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
     this.ensureOpen(true)
     const group = this.checkOffsets(offsets, 'commit')
+    this.broker.faults.check('commit', this.clientId, `commit offsets for group ${group.id}`)
     group.store(offsets)
   }
 
@@ -235,6 +223,34 @@ export class MemoryConsumer implements Consumer {
     return this.fetcher.list()
   }
 
+  pause(partitions: TopicPartition[]): void {
+    this.ensureOpen(true)
+    this.fetcher.setPaused(checkPartitions(partitions, 'pause()'), true)
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.ensureOpen(true)
+    this.fetcher.setPaused(checkPartitions(partitions, 'resume()'), false)
+    this.wake() // a waiting poll may have records to return now
+  }
+
+  paused(): TopicPartition[] {
+    return this.fetcher.paused()
+  }
+
+  position(partition: TopicPartition): number | undefined {
+    return this.fetcher.position(partition.topic, partition.partition)
+  }
+
+  watermarks(partition: TopicPartition): Watermarks | undefined {
+    return this.fetcher.watermarks(partition.topic, partition.partition)
+  }
+
+  enforceRebalance(_reason?: string): void {
+    this.ensureOpen(true)
+    this.membership?.enforceRebalance()
+  }
+
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
@@ -258,17 +274,22 @@ export class MemoryConsumer implements Consumer {
     return this.groupId
   }
 
-  // TEMPORARY (lead's tree only, replaced by the transport branches): no-op surface for runtime tests.
-  pause(_partitions: TopicPartition[]): void {}
-  resume(_partitions: TopicPartition[]): void {}
-  paused(): TopicPartition[] {
-    return []
+}
+
+function checkPartitions(partitions: TopicPartition[], action: string): TopicPartition[] {
+  if (!isList(partitions))
+    throw new TributaryError('INVALID_ARGUMENT', `${action} takes a list of partitions`)
+  for (const tp of partitions) {
+    if (
+      typeof tp !== 'object' ||
+      tp === null ||
+      typeof tp.topic !== 'string' ||
+      !Number.isInteger(tp.partition)
+    )
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `${action}: ${JSON.stringify(tp)} is not a topic partition`,
+      )
   }
-  position(_partition: TopicPartition): number | undefined {
-    return undefined
-  }
-  watermarks(_partition: TopicPartition): undefined {
-    return undefined
-  }
-  enforceRebalance(_reason?: string): void {}
+  return partitions
 }

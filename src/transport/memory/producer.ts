@@ -22,6 +22,8 @@ const ACKS: readonly Acks[] = [0, 1, 'all']
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 /** The Java producer's batch.size: a keyless sticky partition is kept for about this many bytes. */
 const STICKY_BYTES = 16384
+/** Kafka's broker default transaction.max.timeout.ms: a longer transaction timeout is refused. */
+const MAX_TRANSACTION_TIMEOUT_MS = 900_000
 
 export class MemoryProducer implements Producer {
   /** @internal The open transaction, if any. */
@@ -29,6 +31,9 @@ export class MemoryProducer implements Producer {
   private closed = false
   private readonly acks: Acks
   private readonly transactionalId: string | undefined
+  private readonly transactionTimeoutMs: number
+  /** @internal The client.id, which fault injection may filter on. */
+  readonly clientId: string
   /** Registered with the coordinator at the first beginTransaction (InitProducerId), as kafka:// does. */
   private session: TxnSession | undefined
   private readonly sticky = new Map<string, { partition: number; bytes: number; call: number }>()
@@ -40,6 +45,16 @@ export class MemoryProducer implements Producer {
     private readonly onClose: () => void,
   ) {
     this.acks = options.acks ?? 'all'
+    this.clientId = options.clientId ?? 'tributary'
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 10_000
+    const timeout = this.transactionTimeoutMs
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TRANSACTION_TIMEOUT_MS) {
+      // Kafka's INVALID_TRANSACTION_TIMEOUT, refused at InitProducerId; here at once.
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Invalid transactionTimeoutMs ${String(timeout)}: a positive number of ms up to the broker's transaction.max.timeout.ms (${MAX_TRANSACTION_TIMEOUT_MS})`,
+      )
+    }
     if (!ACKS.includes(this.acks))
       throw new TributaryError('INVALID_ARGUMENT', `Invalid acks ${String(this.acks)}: use 0, 1 or 'all'`)
     const compression = options.compression ?? 'none'
@@ -100,7 +115,7 @@ export class MemoryProducer implements Producer {
       )
     }
     // InitProducerId on first use: a new epoch for the id fences any older producer and aborts its transaction.
-    this.session ??= this.broker.transactions.init(this.transactionalId)
+    this.session ??= this.broker.transactions.init(this.transactionalId, this.transactionTimeoutMs)
     this.open = new MemoryTransaction(this, this.broker.transactions.begin(this.session))
     return this.open
   }
@@ -120,9 +135,12 @@ export class MemoryProducer implements Producer {
     if (this.closed) throw closedError('producer')
     this.broker.check()
     if (this.session?.fenced) {
+      const { transactionalId, epoch, fencedReason } = this.session
       throw new TributaryError(
         'FENCED',
-        `Producer with transactional id ${this.session.transactionalId} (epoch ${this.session.epoch}) was fenced by a newer producer with the same id`,
+        fencedReason
+          ? `Producer with transactional id ${transactionalId} (epoch ${epoch}) was fenced: the broker aborted its transaction because ${fencedReason}`
+          : `Producer with transactional id ${transactionalId} (epoch ${epoch}) was fenced by a newer producer with the same id`,
       )
     }
   }
@@ -135,6 +153,10 @@ export class MemoryProducer implements Producer {
     const prepared = records.map((record) =>
       prepareRecord(this.broker, record, now, (topic, size) => this.stickyPartition(topic, size)),
     )
+    // All or nothing, as a failed produce request appends nothing.
+    const topics = [...new Set(prepared.map((p) => p.log.topic))].join(', ')
+    this.broker.faults.check('produce', this.clientId, `produce to ${topics}`)
+    if (txn && prepared.length > 0) this.broker.transactions.started(txn)
     const touched = new Set<PartitionLog>()
     const metadata: RecordMetadata[] = new Array<RecordMetadata>(prepared.length)
     for (let i = 0; i < prepared.length; i++) {

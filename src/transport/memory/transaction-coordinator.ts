@@ -3,22 +3,25 @@
  * transactional id. A new producer with the same id bumps the epoch, which fences the old one
  * (zombie fencing) and aborts its open transaction. Ending a transaction writes a COMMIT or ABORT
  * marker into every partition it touched and, on commit, stores the consumer offsets it carried.
+ * A transaction still open transactionTimeoutMs after its first send is aborted by the coordinator,
+ * which bumps the epoch: the producer is fenced, as Kafka's coordinator fences a timed-out producer.
  */
 import type { TopicPartitionOffset } from '../types.js'
 import type { Group } from './group-coordinator.js'
 import type { PartitionLog, TxnRef } from './log.js'
 import { tpKey } from './util.js'
 
-/** The Java producer's default transaction.timeout.ms: an open transaction older than this is aborted. */
-export const TRANSACTION_TIMEOUT_MS = 60_000
-
 export class TxnSession {
   fenced = false
+  /** Why it was fenced when not by a newer producer with its id (the transaction timeout). */
+  fencedReason: string | undefined
   current: Txn | undefined
   constructor(
     readonly transactionalId: string,
     readonly producerId: number,
     readonly epoch: number,
+    /** Kafka's transaction.timeout.ms, sent by the producer at InitProducerId. */
+    readonly timeoutMs: number,
   ) {}
 }
 
@@ -28,7 +31,8 @@ export class Txn implements TxnRef {
   abortReason: string | undefined
   readonly logs = new Set<PartitionLog>()
   readonly offsets = new Map<Group, Map<string, TopicPartitionOffset>>()
-  readonly deadline = Date.now() + TRANSACTION_TIMEOUT_MS
+  /** Set at the first send or sendOffsets, when Kafka's coordinator first hears of the transaction. */
+  deadline = Infinity
 
   constructor(readonly session: TxnSession) {}
 }
@@ -37,10 +41,11 @@ export class TransactionCoordinator {
   private readonly sessions = new Map<string, TxnSession>()
   private nextProducerId = 1000
   private timer: NodeJS.Timeout | undefined
+  private timerDeadline = Infinity
   private stopped = false
 
   /** Kafka's initTransactions: the previous producer with this id is fenced, its transaction aborted. */
-  init(transactionalId: string): TxnSession {
+  init(transactionalId: string, timeoutMs: number): TxnSession {
     const previous = this.sessions.get(transactionalId)
     if (previous) {
       previous.fenced = true
@@ -55,6 +60,7 @@ export class TransactionCoordinator {
       transactionalId,
       previous?.producerId ?? this.nextProducerId++,
       (previous?.epoch ?? -1) + 1,
+      timeoutMs,
     )
     this.sessions.set(transactionalId, session)
     return session
@@ -63,8 +69,14 @@ export class TransactionCoordinator {
   begin(session: TxnSession): Txn {
     const txn = new Txn(session)
     session.current = txn
-    this.arm()
     return txn
+  }
+
+  /** The transaction's first send (AddPartitionsToTxn / AddOffsetsToTxn) starts its timeout. */
+  started(txn: Txn): void {
+    if (txn.deadline !== Infinity || txn.state !== 'open') return
+    txn.deadline = Date.now() + txn.session.timeoutMs
+    this.arm()
   }
 
   /** sendOffsetsToTransaction: the offsets become pending in the group until the transaction ends. */
@@ -97,32 +109,36 @@ export class TransactionCoordinator {
     }
   }
 
-  /** Aborts transactions open longer than the timeout; an unref'd timer, armed only while some are open. */
+  /** Aborts transactions open longer than their timeout; an unref'd timer, armed only while some are open. */
   private arm(): void {
-    if (this.timer || this.stopped) return
+    if (this.stopped) return
     let deadline = Infinity
     for (const session of this.sessions.values())
       if (session.current) deadline = Math.min(deadline, session.current.deadline)
-    if (deadline === Infinity) return
+    if (deadline === Infinity || deadline >= this.timerDeadline) return
+    clearTimeout(this.timer)
+    this.timerDeadline = deadline
     this.timer = setTimeout(
       () => {
         this.timer = undefined
-        const now = Date.now()
-        for (const session of this.sessions.values()) {
-          const txn = session.current
-          if (txn && txn.deadline <= now) {
-            this.end(
-              txn,
-              false,
-              `it was open longer than transaction.timeout.ms (${TRANSACTION_TIMEOUT_MS} ms)`,
-            )
-          }
-        }
+        this.timerDeadline = Infinity
+        this.expire(Date.now())
         this.arm()
       },
       Math.max(0, deadline - Date.now()) + 1,
     )
     this.timer.unref()
+  }
+
+  private expire(now: number): void {
+    for (const session of this.sessions.values()) {
+      const txn = session.current
+      if (!txn || txn.deadline > now) continue
+      const why = `its transaction was still open ${session.timeoutMs} ms (transactionTimeoutMs) after its first send`
+      this.end(txn, false, why)
+      session.fenced = true
+      session.fencedReason = why
+    }
   }
 
   stop(): void {

@@ -9,6 +9,7 @@ import type { Txn } from './transaction-coordinator.js'
 /** What a transaction needs from its producer (kept narrow so the two files do not import each other). */
 export interface TransactionalProducer {
   readonly broker: MemoryBroker
+  readonly clientId: string
   open: unknown
   checkUsable(): void
   append(records: readonly ProducerRecord[], txn: Txn | null): RecordMetadata[]
@@ -36,11 +37,15 @@ export class MemoryTransaction implements Transaction {
       )
     }
     const group = consumer.groupForTransaction(this.producer.broker, offsets)
-    this.producer.broker.transactions.addOffsets(this.txn, group, offsets)
+    const { broker, clientId } = this.producer
+    broker.faults.check('sendOffsets', clientId, `send offsets for group ${group.id} to the transaction`)
+    broker.transactions.started(this.txn)
+    broker.transactions.addOffsets(this.txn, group, offsets)
   }
 
   async commit(): Promise<void> {
     this.checkOpen('commit')
+    this.endTxnFault('commit')
     this.producer.broker.transactions.end(this.txn, true)
     this.finish('committed')
   }
@@ -49,9 +54,20 @@ export class MemoryTransaction implements Transaction {
     this.producer.checkUsable()
     if (this.ended)
       throw new TributaryError('TRANSACTION', `Cannot abort: the transaction was already ${this.ended}`)
-    // Already aborted by the coordinator (timeout): aborting again is how the producer moves on.
+    this.endTxnFault('abort')
+    // Already aborted by the coordinator: aborting again is how the producer moves on.
     this.producer.broker.transactions.end(this.txn, false)
     this.finish('aborted')
+  }
+
+  /** An injected EndTxn failure leaves the transaction open, so the call can be repeated. */
+  private endTxnFault(action: string): void {
+    const { broker, clientId } = this.producer
+    broker.faults.check(
+      'endTxn',
+      clientId,
+      `${action} the transaction of ${this.txn.session.transactionalId}`,
+    )
   }
 
   private finish(how: 'committed' | 'aborted'): void {

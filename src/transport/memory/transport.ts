@@ -7,11 +7,13 @@ import type { Admin, Consumer, ConsumerOptions, Producer, ProducerOptions, Trans
 import { MemoryAdmin } from './admin.js'
 import { getMemoryBroker, type MemoryBroker } from './broker.js'
 import { MemoryConsumer } from './consumer.js'
+import type { FaultSpec } from './faults.js'
 import type { BrokerSettings } from './log.js'
 import { MemoryProducer } from './producer.js'
 import { closedError } from './util.js'
 
 export { getMemoryBroker, resetMemoryBroker } from './broker.js'
+export type { FaultApi, FaultSpec } from './faults.js'
 
 interface Closeable {
   close(): Promise<void>
@@ -87,4 +89,18 @@ export function createMemoryTransport(name: string): Transport {
   const transport = new MemoryTransport(base || 'default')
   Object.assign(getMemoryBroker(base || 'default').settings, settings)
   return transport
+}
+
+/**
+ * Makes the next call(s) of a broker API fail with an error, for fast tests of failure paths: a
+ * transient error (canRetry) on produce or fetch behaves like an outage that send()/poll() surface
+ * and the client then rides through; failing every heartbeat of one client gets it evicted after
+ * its session timeout. Returns a function that disarms the fault. Faults go with resetMemoryBroker.
+ * @param broker the broker's name, or its URL (`memory://name`; `memory://` is "default")
+ */
+export function injectFault(broker: string, fault: FaultSpec): () => void {
+  if (typeof broker !== 'string')
+    throw new TributaryError('INVALID_ARGUMENT', 'injectFault() needs the memory broker name or URL')
+  const name = broker.replace(/^memory:\/\//, '').split('?', 1)[0] || 'default'
+  return getMemoryBroker(name).faults.add(fault)
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { LeaderElector, type LeadershipChange } from '../../../src/runtime/leader/leader.js'
 import { Timers } from '../../../src/runtime/timers/timers.js'
-import { openTransport } from '../../../src/transport/index.js'
+import { injectFault, openTransport } from '../../../src/transport/index.js'
 import type { Transport } from '../../../src/transport/types.js'
 import { leadersOf, sleep, uniqueId, waitFor, watchOverlap } from '../helpers.js'
 
@@ -21,6 +21,20 @@ function workers(
     transports.push(transport)
     return new LeaderElector({ transport, appId, sessionTimeoutMs, workerId: `worker-${i}` })
   })
+}
+
+/**
+ * Freezes a worker as a stopped process would be: no poll, no renewal, and (the group's liveness being
+ * heartbeats, as in Kafka) no heartbeat either, so the group evicts it after the session timeout.
+ */
+async function freeze(url: string, elector: LeaderElector): Promise<void> {
+  injectFault(url, {
+    api: 'heartbeat',
+    code: 'REQUEST_TIMED_OUT',
+    times: Infinity,
+    clientId: elector.workerId,
+  })
+  await elector.haltForTest()
 }
 
 describe('LeaderElector on memory://', () => {
@@ -67,14 +81,15 @@ describe('LeaderElector on memory://', () => {
   })
 
   test('a leader that stops polling without leaving loses its lease, then the survivor leads after the session timeout', async () => {
-    const electors = workers(2, 1_000)
+    const url = `memory://${uniqueId('leader')}`
+    const electors = workers(2, 1_000, url)
     await Promise.all(electors.map((e) => e.start()))
     await waitFor('a leader', () => leadersOf(electors).length === 1)
     const watch = watchOverlap(electors)
     const [frozen] = leadersOf(electors)
     const survivor = electors.find((e) => e !== frozen)!
     const frozenAt = Date.now()
-    await frozen!.haltForTest()
+    await freeze(url, frozen!)
     // Nothing runs for the frozen worker, yet its lease (session - heartbeat) ends its belief first.
     await waitFor('the frozen leader to drop its lease', () => !frozen!.isLeader(), 1_000)
     assert.equal(survivor.isLeader(), false)
@@ -86,7 +101,8 @@ describe('LeaderElector on memory://', () => {
   })
 
   test('a leader timer runs on exactly one of two workers, and on the survivor once the leader is gone', async () => {
-    const electors = workers(2, 1_000)
+    const url = `memory://${uniqueId('leader')}`
+    const electors = workers(2, 1_000, url)
     const ticks: number[] = [0, 0]
     const timers = electors.map(
       (leader) => new Timers({ leader, onError: (error) => assert.fail(error as Error) }),
@@ -98,7 +114,7 @@ describe('LeaderElector on memory://', () => {
     const second = 1 - first
     await waitFor('leader ticks', () => ticks[first]! >= 10)
     assert.equal(ticks[second], 0)
-    await electors[first]!.haltForTest()
+    await freeze(url, electors[first]!)
     await waitFor('survivor ticks', () => ticks[second]! >= 10, 5_000)
     const frozenTicks = ticks[first]!
     await sleep(100)
