@@ -160,7 +160,8 @@ export class KafkaConsumer implements Consumer {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       this.#checkOpen('poll')
-      if (this.#group?.joined) await this.#group.settled()
+      // Also after the membership ended for good (fenced): its error is told here.
+      if (this.#group && this.#mode === 'subscribe') await this.#group.settled()
       const failure = this.#fetcher.takeFailure() ?? this.#outage.take()
       if (failure) throw failure
       if (!this.#group?.rebalancing) {

@@ -12,18 +12,23 @@ import type { Signal } from './signal.js'
 export class Outage {
   readonly #failing = new Map<string, { since: number; error: TributaryError }>()
   readonly #signal: Signal
+  readonly #afterMs: number
+  readonly #now: () => number
   #reported = false
 
-  constructor(signal: Signal) {
+  /** `afterMs` and `now` are for tests: how long before an outage is reported, and the clock. */
+  constructor(signal: Signal, afterMs = UNREACHABLE_AFTER_MS, now: () => number = Date.now) {
     this.#signal = signal
+    this.#afterMs = afterMs
+    this.#now = now
   }
 
   /** A transient failure of `source`: its outage starts, or goes on with this as the latest error. */
   note(source: string, error: TributaryError): void {
-    const since = this.#failing.get(source)?.since ?? Date.now()
+    const since = this.#failing.get(source)?.since ?? this.#now()
     this.#failing.set(source, { since, error })
     // A poll waiting for records hears of the outage as soon as it is due.
-    if (!this.#reported && Date.now() - this.#oldest() >= UNREACHABLE_AFTER_MS) this.#signal.notify()
+    if (!this.#reported && this.#now() - this.#oldest() >= this.#afterMs) this.#signal.notify()
   }
 
   /** `source` got an answer: its part of the outage is over. */
@@ -36,10 +41,11 @@ export class Outage {
   take(): TributaryError | undefined {
     if (this.#reported || this.#failing.size === 0) return undefined
     const since = this.#oldest()
-    if (Date.now() - since < UNREACHABLE_AFTER_MS) return undefined
+    if (this.#now() - since < this.#afterMs) return undefined
     this.#reported = true
-    const latest = [...this.#failing.values()].sort((a, b) => b.since - a.since)[0]!.error
-    const seconds = Math.round((Date.now() - since) / 1000)
+    // The part failing longest names the trouble best (its latest error).
+    const latest = [...this.#failing.values()].sort((a, b) => a.since - b.since)[0]!.error
+    const seconds = Math.round((this.#now() - since) / 1000)
     return new TributaryError(
       latest.code,
       `${latest.message}; retrying for ${seconds} s so far: the consumer goes on by itself once the cluster answers`,
