@@ -3,6 +3,7 @@ import {
   Admin as PltAdmin,
   ConfigResourceTypes,
   ConfigSources,
+  FetchIsolationLevels,
   IncrementalAlterConfigOperationTypes,
 } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
@@ -11,6 +12,7 @@ import type {
   ConfigEntry,
   GroupDescription,
   GroupListing,
+  IsolationLevel,
   NewTopic,
   OffsetSpec,
   TopicDescription,
@@ -169,15 +171,28 @@ export class KafkaAdmin implements Admin {
     await this.#awaitPartitions(topic, totalCount)
   }
 
-  async listOffsets(topic: string, spec: OffsetSpec): Promise<TopicPartitionOffset[]> {
+  async listOffsets(
+    topic: string,
+    spec: OffsetSpec,
+    options: { isolationLevel?: IsolationLevel } = {},
+  ): Promise<TopicPartitionOffset[]> {
     const action = `list offsets of topic "${topic}"`
+    const isolationLevel = options.isolationLevel ?? 'read_uncommitted'
+    if (isolationLevel !== 'read_uncommitted' && isolationLevel !== 'read_committed')
+      throw new TributaryError('INVALID_ARGUMENT', `Unknown isolationLevel "${String(isolationLevel)}"`)
     const metadata = await this.#link.run(
       action,
       () => this.#client.metadata({ topics: [topic], forceUpdate: true }),
       { topic },
     )
     const count = metadata.topics.get(topic)?.partitionsCount ?? 0
+    // ListOffsets isolation_level 1: 'latest' is the last stable offset (the first offset of a
+    // transaction still open), where a read_committed consumer would stop.
     const request = (timestamp: bigint) => ({
+      isolationLevel:
+        isolationLevel === 'read_committed'
+          ? FetchIsolationLevels.READ_COMMITTED
+          : FetchIsolationLevels.READ_UNCOMMITTED,
       topics: [
         {
           name: topic,

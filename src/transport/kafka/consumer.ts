@@ -1,4 +1,9 @@
-/** The Consumer interface: group membership (group.ts), fetching (fetcher.ts), commits (coordinator.ts). */
+/**
+ * The Consumer interface: group membership (group.ts), fetching (fetcher.ts), commits
+ * (coordinator.ts). A cluster outage does not end it: its parts retry until the cluster answers,
+ * and `poll` throws one TributaryError with canRetry: true per outage that lasts
+ * UNREACHABLE_AFTER_MS (outage.ts), for the caller to log before it polls on.
+ */
 import { randomUUID } from 'node:crypto'
 import { Consumer as PltConsumer } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
@@ -9,14 +14,17 @@ import type {
   PartitionStart,
   PollOptions,
   RebalanceListener,
+  SubscribeOptions,
   TopicPartition,
   TopicPartitionOffset,
+  Watermarks,
 } from '../types.js'
-import { commitOffsets, fetchCommitted, type Membership } from './coordinator.js'
+import { GroupCoordinator, type Membership } from './coordinator.js'
 import { asError } from './errors.js'
 import { Fetcher } from './fetcher.js'
 import { Group } from './group.js'
 import { Link } from './link.js'
+import { Outage } from './outage.js'
 import {
   baseOptions,
   resolveConsumerOptions,
@@ -45,7 +53,9 @@ export class KafkaConsumer implements Consumer {
   readonly #link: Link
   readonly #options: ResolvedConsumerOptions
   readonly #signal = new Signal()
+  readonly #outage = new Outage(this.#signal)
   readonly #fetcher: Fetcher
+  readonly #coordinator: GroupCoordinator | undefined
   readonly #group: Group | undefined
   readonly #onClose: () => void
   #mode: 'none' | 'subscribe' | 'assign' = 'none'
@@ -73,14 +83,24 @@ export class KafkaConsumer implements Consumer {
       readCommitted: this.#options.isolationLevel === 'read_committed',
       maxWaitMs,
       offsetReset: this.#options.offsetReset,
+      maxBufferedRecordsPerPartition: this.#options.maxBufferedRecordsPerPartition,
     }
-    this.#fetcher = new Fetcher(this.#client, this.#link, fetcherOptions, this.#signal)
-    if (groupId !== undefined)
-      this.#group = new Group(groupId, this.#client, this.#link, this.#options, this.#fetcher, this.#signal)
+    this.#fetcher = new Fetcher(this.#client, this.#link, fetcherOptions, this.#signal, this.#outage)
+    if (groupId !== undefined) {
+      this.#coordinator = new GroupCoordinator(this.#client, groupId)
+      this.#group = new Group(groupId, this.#options, {
+        client: this.#client,
+        link: this.#link,
+        coordinator: this.#coordinator,
+        fetcher: this.#fetcher,
+        signal: this.#signal,
+        outage: this.#outage,
+      })
+    }
     this.#onClose = onClose
   }
 
-  async subscribe(topics: string[], listener?: RebalanceListener): Promise<void> {
+  async subscribe(topics: string[], listener?: RebalanceListener, options?: SubscribeOptions): Promise<void> {
     this.#checkOpen('subscribe')
     if (!this.#group)
       throw new TributaryError('INVALID_ARGUMENT', 'subscribe needs a consumer created with a groupId')
@@ -100,7 +120,7 @@ export class KafkaConsumer implements Consumer {
       )
     }
     this.#mode = 'subscribe'
-    await this.#group.subscribe(topics, listener)
+    await this.#group.subscribe(topics, listener, options)
   }
 
   async assign(partitions: PartitionStart[]): Promise<void> {
@@ -121,7 +141,7 @@ export class KafkaConsumer implements Consumer {
       this.#client,
       this.#link,
       requests,
-      this.groupId,
+      this.#coordinator,
       this.#options.offsetReset,
     )
     const wanted = new Set(partitions.map((p) => `${p.topic}:${p.partition}`))
@@ -140,8 +160,9 @@ export class KafkaConsumer implements Consumer {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       this.#checkOpen('poll')
-      if (this.#group?.joined) await this.#group.settled()
-      const failure = this.#fetcher.takeFailure()
+      // Also after the membership ended for good (fenced): its error is told here.
+      if (this.#group && this.#mode === 'subscribe') await this.#group.settled()
+      const failure = this.#fetcher.takeFailure() ?? this.#outage.take()
       if (failure) throw failure
       if (!this.#group?.rebalancing) {
         const records = this.#fetcher.take(maxRecords)
@@ -169,14 +190,14 @@ export class KafkaConsumer implements Consumer {
     this.#checkOwned(offsets)
     if (offsets.length === 0) return
     const topic = offsets.length === 1 ? offsets[0]?.topic : undefined
+    const coordinator = this.#coordinator!
     const send = (member: Membership): Promise<void> =>
-      this.#link.run(
-        `commit offsets for group "${groupId}"`,
-        () => commitOffsets(this.#client, member, offsets),
-        { topic, group: groupId },
-      )
+      this.#link.run(`commit offsets for group "${groupId}"`, () => coordinator.commit(member, offsets), {
+        topic,
+        group: groupId,
+      })
     if (this.#mode === 'subscribe' && this.#group)
-      await this.#group.commit(() => this.#checkOwned(offsets), send)
+      await this.#group.commit(offsets, () => this.#checkOwned(offsets), send)
     else await send({ groupId, generationId: -1, memberId: '' })
   }
 
@@ -202,8 +223,9 @@ export class KafkaConsumer implements Consumer {
     this.#checkOpen('committed')
     const groupId = this.#requireGroup('committed')
     if (partitions.length === 0) return []
+    const coordinator = this.#coordinator!
     const committed = await this.#link.run(`read committed offsets of group "${groupId}"`, () =>
-      fetchCommitted(this.#client, groupId, partitions),
+      coordinator.committed(partitions),
     )
     return partitions.flatMap(({ topic, partition }) => {
       const offset = committed.get(`${topic}:${partition}`)
@@ -237,12 +259,56 @@ export class KafkaConsumer implements Consumer {
     return partitions.sort(byTopicPartition)
   }
 
+  /** Whether a partition is ours now (a group's assignment, or what assign() named). */
+  #assigned(tp: TopicPartition): boolean {
+    return this.#mode === 'subscribe' ? this.#group?.owns(tp) === true : this.#fetcher.has(tp)
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    this.#checkOpen('pause')
+    this.#fetcher.setPaused(
+      partitions.filter((tp) => this.#assigned(tp)),
+      true,
+    )
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.#checkOpen('resume')
+    this.#fetcher.setPaused(
+      partitions.filter((tp) => this.#assigned(tp)),
+      false,
+    )
+  }
+
+  paused(): TopicPartition[] {
+    return this.#fetcher
+      .paused()
+      .filter((tp) => this.#assigned(tp))
+      .sort(byTopicPartition)
+  }
+
+  position(partition: TopicPartition): number | undefined {
+    if (!this.#assigned(partition)) return undefined
+    return this.#fetcher.position(partition)
+  }
+
+  watermarks(partition: TopicPartition): Watermarks | undefined {
+    if (!this.#assigned(partition)) return undefined
+    return this.#fetcher.watermarks(partition)
+  }
+
+  enforceRebalance(reason?: string): void {
+    this.#checkOpen('enforce a rebalance')
+    if (this.#mode === 'subscribe') this.#group?.enforceRebalance(reason)
+  }
+
   /** For Transaction.sendOffsets: the group, and the generation whose assignment this member holds. */
   async groupMetadata(): Promise<GroupMetadata> {
     this.#checkOpen('send offsets')
     const groupId = this.#requireGroup('sendOffsets')
+    const coordinator = this.#coordinator!
     const coordinatorId = await this.#link.run(`find the coordinator of group "${groupId}"`, () =>
-      this.#client.findGroupCoordinator(),
+      coordinator.nodeId(),
     )
     const member = this.#mode === 'subscribe' ? this.#group : undefined
     return {

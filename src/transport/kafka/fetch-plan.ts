@@ -1,11 +1,13 @@
 /** Groups the partitions ready to fetch into one Fetch request per leader broker. */
 import type { ClusterMetadata, fetchV17 } from '@platformatic/kafka'
+import type { Watermarks } from '../types.js'
+import type { Owner } from './buffer.js'
 import { FETCH_PARTITION_MAX_BYTES } from './options.js'
 
 export type FetchRequestTopic = fetchV17.FetchRequestTopic
 
 /** A fetched partition's position. */
-export interface PartitionState {
+export interface PartitionState extends Owner {
   readonly topic: string
   readonly partition: number
   /** The next offset to fetch. */
@@ -15,6 +17,8 @@ export interface PartitionState {
   /** In a fetch request, or being reset: not fetched again until that ends. */
   busy: boolean
   retryAt: number
+  /** What the latest fetch response said of the partition. */
+  watermarks: Watermarks | undefined
 }
 
 export interface PlannedFetch {

@@ -1,36 +1,58 @@
 /**
  * The consumer's fetch loop on platformatic's raw `Consumer.fetch` (no MessagesStream): at most one
  * request in flight per broker and per partition, so records of a partition arrive in offset order;
- * no fetch while MAX_BUFFERED_RECORDS wait for `poll` (backpressure); a seek or a revocation bumps
- * the partition's epoch, and data fetched under an older epoch is dropped, never returned.
+ * a partition is not fetched while it is paused or holds its budget of records waiting for `poll`,
+ * nor any while the partitions that are not paused hold the total budget (backpressure); a seek or
+ * a revocation bumps the partition's epoch, and data fetched under an older epoch is dropped.
+ *
+ * Faults: a broker that cannot be reached, a leader that moved, a request that timed out are
+ * retried forever, with a backoff of at most 2 s, so fetching resumes by itself within seconds of
+ * the cluster answering again; the outage is noted (outage.ts) for `poll` to report once. Only an
+ * error that retrying cannot cure (authorization, offset out of range with offsetReset 'none')
+ * fails `poll`, with canRetry: false.
  */
 import {
   ConnectionPool,
   ProtocolError,
+  protocolErrors,
+  protocolErrorsCodesById,
   type Consumer as PltConsumer,
   type fetchV17,
 } from '@platformatic/kafka'
 import type { TributaryError } from '../../errors.js'
-import type { ConsumedRecord, OffsetReset, TopicPartition, TopicPartitionOffset } from '../types.js'
+import type {
+  ConsumedRecord,
+  OffsetReset,
+  TopicPartition,
+  TopicPartitionOffset,
+  Watermarks,
+} from '../types.js'
 import { RecordBuffer } from './buffer.js'
 import { responseIn, toTributaryError } from './errors.js'
 import { planFetches, type PartitionState, type PlannedFetch } from './fetch-plan.js'
 import type { Link } from './link.js'
-import { FETCH_MAX_BYTES, MAX_BUFFERED_RECORDS, UNREACHABLE_AFTER_MS } from './options.js'
+import { FETCH_MAX_BYTES, MAX_BUFFERED_RECORDS } from './options.js'
+import type { Outage } from './outage.js'
 import { listOffsets } from './positions.js'
 import { appendRecords } from './records.js'
+import { isTransient } from './retry.js'
 import type { Signal } from './signal.js'
 
 type FetchResponse = fetchV17.FetchResponse
 
-/** Partition errors that clear up once metadata is refreshed (leader moved, topic just created). */
-const TRANSIENT_PARTITION_ERRORS = new Set([3, 5, 6, 7, 13, 56, 74, 75, 78, 100, 103])
 const OFFSET_OUT_OF_RANGE = 1
+
+/** Partition errors that clear up by themselves (leader moved, topic just created): the broker's retriable ones. */
+function transientPartitionError(code: number): boolean {
+  const id = protocolErrorsCodesById[code]
+  return id !== undefined && protocolErrors[id]?.canRetry === true
+}
 
 export interface FetcherOptions {
   readCommitted: boolean
   maxWaitMs: number
   offsetReset: OffsetReset
+  maxBufferedRecordsPerPartition: number
 }
 
 const key = (topic: string, partition: number): string => `${topic}:${partition}`
@@ -41,21 +63,27 @@ export class Fetcher {
   readonly #link: Link
   readonly #options: FetcherOptions
   readonly #signal: Signal
+  readonly #outage: Outage
   readonly #states = new Map<string, PartitionState>()
+  /** Paused partitions, also those not fetched yet (assigned, start offset still being looked up). */
+  readonly #paused = new Set<string>()
   readonly #busyNodes = new Set<number>()
   readonly #nodeRetryAt = new Map<number, number>()
   readonly #buffer = new RecordBuffer()
+  readonly #totalBudget: number
   #scheduled = false
   #timer: NodeJS.Timeout | undefined
   #failingSince: number | undefined
   #failure: TributaryError | undefined
   #closed = false
 
-  constructor(client: PltConsumer, link: Link, options: FetcherOptions, signal: Signal) {
+  constructor(client: PltConsumer, link: Link, options: FetcherOptions, signal: Signal, outage: Outage) {
     this.#client = client
     this.#link = link
     this.#options = options
     this.#signal = signal
+    this.#outage = outage
+    this.#totalBudget = Math.max(MAX_BUFFERED_RECORDS, options.maxBufferedRecordsPerPartition)
     // Fetches long-poll the broker; on their own connections they never delay heartbeats or commits.
     this.#pool = new ConnectionPool(`${client.clientId}-fetch`, {
       connectTimeout: link.connection.connectTimeoutMs,
@@ -86,13 +114,19 @@ export class Fetcher {
           epoch: 0,
           busy: false,
           retryAt: 0,
+          buffered: 0,
+          paused: this.#paused.has(key(topic, partition)),
+          watermarks: undefined,
         })
     }
     this.#kick()
   }
 
+  /** Stops fetching these partitions; their buffered records are dropped and their pause forgotten. */
   remove(partitions: TopicPartition[]): void {
     for (const { topic, partition } of partitions) {
+      this.#paused.delete(key(topic, partition))
+      this.#outage.clear(`fetch ${key(topic, partition)}`)
       const state = this.#states.get(key(topic, partition))
       if (!state) continue
       state.epoch++
@@ -109,6 +143,39 @@ export class Fetcher {
     return true
   }
 
+  /** Pauses (or resumes) partitions the caller checked are assigned; their buffered records stay. */
+  setPaused(partitions: TopicPartition[], paused: boolean): void {
+    for (const { topic, partition } of partitions) {
+      if (paused) this.#paused.add(key(topic, partition))
+      else this.#paused.delete(key(topic, partition))
+      const state = this.#states.get(key(topic, partition))
+      if (state) state.paused = paused
+    }
+    if (!paused) {
+      this.#kick()
+      this.#signal.notify()
+    }
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.#paused].map((k) => {
+      const at = k.lastIndexOf(':')
+      return { topic: k.slice(0, at), partition: Number(k.slice(at + 1)) }
+    })
+  }
+
+  /** The offset of the next record `take` returns for the partition: the first buffered, or the next fetched. */
+  position(tp: TopicPartition): number | undefined {
+    const state = this.#states.get(key(tp.topic, tp.partition))
+    if (!state) return undefined
+    return this.#buffer.firstOffset(state) ?? state.offset
+  }
+
+  watermarks(tp: TopicPartition): Watermarks | undefined {
+    const watermarks = this.#states.get(key(tp.topic, tp.partition))?.watermarks
+    return watermarks && { ...watermarks }
+  }
+
   #move(state: PartitionState, offset: number): void {
     state.offset = offset
     state.epoch++
@@ -122,10 +189,10 @@ export class Fetcher {
     return failure
   }
 
-  /** Up to `max` buffered records, oldest first; fetching resumes as the buffer drains. */
+  /** Up to `max` buffered records of partitions not paused, oldest first; fetching resumes as they drain. */
   take(max: number): ConsumedRecord[] {
     const records = this.#buffer.take(max)
-    if (this.#buffer.size < MAX_BUFFERED_RECORDS) this.#kick()
+    if (records.length > 0) this.#kick()
     return records
   }
 
@@ -152,9 +219,15 @@ export class Fetcher {
   }
 
   async #round(): Promise<void> {
-    if (this.#closed || this.#buffer.size >= MAX_BUFFERED_RECORDS) return
+    if (this.#closed) return
+    let waiting = 0
+    for (const s of this.#states.values()) if (!s.paused) waiting += s.buffered
+    if (waiting >= this.#totalBudget) return
     const now = Date.now()
-    const ready = [...this.#states.values()].filter((s) => !s.busy && s.retryAt <= now)
+    const budget = this.#options.maxBufferedRecordsPerPartition
+    const ready = [...this.#states.values()].filter(
+      (s) => !s.busy && !s.paused && s.retryAt <= now && s.buffered < budget,
+    )
     if (ready.length === 0) return
     let metadata
     try {
@@ -197,6 +270,7 @@ export class Fetcher {
           this.#noteFailure(error)
         } else {
           this.#failingSince = undefined
+          this.#outage.clear('fetch')
           this.#accept(answer, sent, names)
         }
       } catch (failure) {
@@ -217,12 +291,20 @@ export class Fetcher {
       if (topic === undefined) continue
       for (const p of topicResponse.partitions) {
         const entry = sent.get(key(topic, p.partitionIndex))
-        // Seeked, revoked or reset while in flight: what came back is for a position no longer wanted.
-        if (!entry || entry.state.epoch !== entry.epoch) continue
+        if (!entry) continue
         if (p.errorCode !== 0) {
-          this.#partitionError(entry.state, p.errorCode)
+          if (entry.state.epoch === entry.epoch) this.#partitionError(entry.state, p.errorCode)
           continue
         }
+        this.#outage.clear(`fetch ${key(topic, p.partitionIndex)}`)
+        // Facts about the log, whatever position they were fetched for.
+        const highWatermark = Number(p.highWatermark)
+        entry.state.watermarks = {
+          highWatermark,
+          lastStableOffset: p.lastStableOffset >= 0n ? Number(p.lastStableOffset) : highWatermark,
+        }
+        // Seeked, revoked or reset while in flight: what came back is for a position no longer wanted.
+        if (entry.state.epoch !== entry.epoch) continue
         if (!p.records || p.records.length === 0) continue
         const records: ConsumedRecord[] = []
         const aborted = this.#options.readCommitted ? p.abortedTransactions : undefined
@@ -240,10 +322,15 @@ export class Fetcher {
   #partitionError(state: PartitionState, code: number): void {
     if (code === OFFSET_OUT_OF_RANGE) {
       this.#reset(state)
-    } else if (TRANSIENT_PARTITION_ERRORS.has(code)) {
+    } else if (transientPartitionError(code)) {
       this.#client.clearMetadata()
       state.retryAt = Date.now() + this.#backoff()
       this.#later(this.#backoff())
+      const error = toTributaryError(
+        new ProtocolError(code),
+        this.#link.context('fetch records', { topic: state.topic, partition: state.partition }),
+      )
+      this.#outage.note(`fetch ${key(state.topic, state.partition)}`, error)
     } else {
       state.retryAt = Number.POSITIVE_INFINITY
       this.#fail(new ProtocolError(code), state)
@@ -288,17 +375,14 @@ export class Fetcher {
     return Math.min(100 + failing / 4, 2_000)
   }
 
-  /** Broker-wide trouble is retried quietly (as Kafka's consumer does) but surfaces in `poll` if it lasts. */
+  /** Trouble reaching the cluster is retried quietly (as Kafka's consumer does) and noted for `poll`. */
   #noteFailure(error: unknown): void {
     const mapped = toTributaryError(error, this.#link.context('fetch records'))
-    const transient = mapped.code === 'BROKER_UNREACHABLE' || mapped.code === 'TIMEOUT' || mapped.canRetry
-    const now = Date.now()
-    this.#failingSince ??= now
-    if (!transient || now - this.#failingSince >= UNREACHABLE_AFTER_MS) {
-      this.#failure = mapped
-      this.#failingSince = now
-      this.#signal.notify()
-    }
+    this.#failingSince ??= Date.now()
+    // A topic deleted under us is retried too: the group drops its partitions at the next
+    // rebalance; with assign() the outage report names it.
+    if (isTransient(mapped) || mapped.code === 'UNKNOWN_TOPIC') this.#outage.note('fetch', mapped)
+    else this.#fail(mapped)
     this.#later(this.#backoff())
   }
 

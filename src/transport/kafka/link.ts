@@ -25,6 +25,11 @@ export class Link {
     this.connection = connection
   }
 
+  /** Whether the cluster has answered this client once: from then on, outages are ridden through. */
+  get answered(): boolean {
+    return this.#answered
+  }
+
   context(action: string, subject: Subject = {}): ErrorContext {
     const { brokers, sasl } = this.connection
     return {

@@ -13,10 +13,27 @@ import type {
 } from '../types.js'
 import { isAuthenticationFailure, protocolIds } from './errors.js'
 
-/** A cluster that never answers fails every call within this time (connect attempts included). */
+/**
+ * A cluster that never answered this client fails every call within this time (connect attempts
+ * included). Once it answered, an outage is ridden through, and a consumer reports one that lasts
+ * this long once (canRetry: true) from `poll`.
+ */
 export const UNREACHABLE_AFTER_MS = 14_000
-/** Records buffered ahead of `poll` before the consumer stops fetching (backpressure). */
+/**
+ * Records buffered ahead of `poll`, over every partition that is not paused, before the consumer
+ * stops fetching (backpressure); a larger per-partition budget raises it to that budget.
+ */
 export const MAX_BUFFERED_RECORDS = 10_000
+/** Records buffered ahead of `poll` per partition (ConsumerOptions.maxBufferedRecordsPerPartition). */
+export const MAX_BUFFERED_RECORDS_PER_PARTITION = 2_000
+/**
+ * How long a send may be retried through transient failures (broker restarting, leader moving,
+ * cannot connect) before it fails with canRetry: true: Kafka's delivery.timeout.ms default. An
+ * idempotent producer retries with the same sequence numbers, so a retry never writes twice.
+ */
+export const DELIVERY_TIMEOUT_MS = 120_000
+/** Kafka's transaction.timeout.ms default for this producer (ProducerOptions.transactionTimeoutMs). */
+export const TRANSACTION_TIMEOUT_MS = 10_000
 /** Bytes asked of the broker per fetch, in all and per partition (Kafka's fetch.max.bytes). */
 export const FETCH_MAX_BYTES = 50 * 1024 * 1024
 export const FETCH_PARTITION_MAX_BYTES = 1024 * 1024
@@ -103,6 +120,7 @@ export interface ResolvedProducerOptions {
   compression: Compression
   idempotent: boolean
   transactionalId: string | undefined
+  transactionTimeoutMs: number
 }
 
 /** Whether this Node.js can compress with zstd (node:zlib has it from Node 22.15 / 23.8). */
@@ -143,7 +161,21 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   if (transactionalId !== undefined && transactionalId.trim() === '') {
     throw new TributaryError('INVALID_ARGUMENT', 'transactionalId must not be empty')
   }
-  return { clientId: options.clientId ?? 'tributary', acks, compression, idempotent, transactionalId }
+  const transactionTimeoutMs = options.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS
+  if (!Number.isInteger(transactionTimeoutMs) || transactionTimeoutMs <= 0) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `transactionTimeoutMs must be a positive integer of milliseconds, got ${transactionTimeoutMs}`,
+    )
+  }
+  return {
+    clientId: options.clientId ?? 'tributary',
+    acks,
+    compression,
+    idempotent,
+    transactionalId,
+    transactionTimeoutMs,
+  }
 }
 
 export interface ResolvedConsumerOptions {
@@ -156,7 +188,12 @@ export interface ResolvedConsumerOptions {
   /** How long the group waits for members to rejoin during a rebalance. */
   rebalanceTimeoutMs: number
   maxWaitMs: number
+  groupInstanceId: string | undefined
+  maxBufferedRecordsPerPartition: number
 }
+
+/** Kafka's rule for group.instance.id (as for topic names): legal characters, at most 249 of them. */
+const INSTANCE_ID = /^[a-zA-Z0-9._-]{1,249}$/
 
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
   const resolved = {
@@ -167,6 +204,9 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
     maxWaitMs: options.maxWaitMs ?? 500,
+    groupInstanceId: options.groupInstanceId,
+    maxBufferedRecordsPerPartition:
+      options.maxBufferedRecordsPerPartition ?? MAX_BUFFERED_RECORDS_PER_PARTITION,
   }
   if (resolved.groupId !== undefined && !/^\S+$/.test(resolved.groupId)) {
     throw new TributaryError(
@@ -188,6 +228,22 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     if (!Number.isInteger(value) || value < 0) {
       throw new TributaryError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${value}`)
     }
+  }
+  const { groupInstanceId, maxBufferedRecordsPerPartition } = resolved
+  if (groupInstanceId !== undefined && !INSTANCE_ID.test(groupInstanceId)) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `groupInstanceId must be 1 to 249 of the characters a-z A-Z 0-9 . _ -, got "${groupInstanceId}"`,
+    )
+  }
+  if (groupInstanceId !== undefined && resolved.groupId === undefined) {
+    throw new TributaryError('INVALID_ARGUMENT', 'groupInstanceId needs a groupId')
+  }
+  if (!Number.isInteger(maxBufferedRecordsPerPartition) || maxBufferedRecordsPerPartition < 1) {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `maxBufferedRecordsPerPartition must be a positive integer, got ${maxBufferedRecordsPerPartition}`,
+    )
   }
   if (resolved.heartbeatIntervalMs > resolved.sessionTimeoutMs) {
     throw new TributaryError('INVALID_ARGUMENT', 'heartbeatIntervalMs must not exceed sessionTimeoutMs')

@@ -2,7 +2,7 @@
 import type { Consumer as PltConsumer } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { OffsetReset, StartOffset, TopicPartition, TopicPartitionOffset } from '../types.js'
-import { fetchCommitted } from './coordinator.js'
+import type { GroupCoordinator } from './coordinator.js'
 import type { Link } from './link.js'
 
 const key = (topic: string, partition: number): string => `${topic}:${partition}`
@@ -73,7 +73,7 @@ export async function startOffsets(
   client: PltConsumer,
   link: Link,
   requests: StartRequest[],
-  groupId: string | undefined,
+  coordinator: GroupCoordinator | undefined,
   offsetReset: OffsetReset,
 ): Promise<TopicPartitionOffset[]> {
   const result = new Map<string, number>()
@@ -85,13 +85,14 @@ export async function startOffsets(
   }
   const committedWanted = requests.filter((r) => r.from === 'committed')
   if (committedWanted.length > 0) {
-    if (groupId === undefined)
+    if (coordinator === undefined)
       throw new TributaryError(
         'INVALID_ARGUMENT',
         "Starting from 'committed' needs a consumer with a groupId",
       )
+    const groupId = coordinator.groupId
     const committed = await link.run(`read committed offsets of group "${groupId}"`, () =>
-      fetchCommitted(client, groupId, committedWanted),
+      coordinator.committed(committedWanted),
     )
     for (const r of committedWanted) {
       const offset = committed.get(key(r.topic, r.partition))

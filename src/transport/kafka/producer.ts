@@ -1,8 +1,13 @@
-/** The Producer interface on platformatic's Producer: partitions chosen here, requests shaped by SendQueue. */
+/**
+ * The Producer interface on platformatic's Producer: partitions chosen here, requests shaped by
+ * SendQueue. Sends ride out a cluster outage: transient failures are retried within
+ * DELIVERY_TIMEOUT_MS of the send (delivery.ts), then the send fails with canRetry: true.
+ */
 import { ProduceAcks, Producer as PltProducer, type MessageToProduce } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import { partitionForKey } from '../partitioner.js'
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.js'
+import { deliver } from './delivery.js'
 import { Link } from './link.js'
 import {
   baseOptions,
@@ -12,6 +17,7 @@ import {
   type ResolvedProducerOptions,
 } from './options.js'
 import { estimateSize, toMessage } from './records.js'
+import { retryTransient } from './retry.js'
 import { SendQueue, TIMESTAMP_WINDOW_MS, type Prepared, type Run, type Sender } from './send-queue.js'
 import { KafkaTransaction, type TransactionHost } from './transaction.js'
 
@@ -32,9 +38,12 @@ export class KafkaProducer implements Producer, TransactionHost {
 
   constructor(connection: ResolvedConnection, options: ProducerOptions, onClose: () => void) {
     this.#options = resolveProducerOptions(options)
-    const { clientId, acks, compression, idempotent, transactionalId } = this.#options
+    const { clientId, acks, compression, idempotent, transactionalId, transactionTimeoutMs } = this.#options
     this.#client = new PltProducer({
       ...baseOptions(connection, clientId),
+      // Platformatic sends its `timeout` as InitProducerId's transaction_timeout_ms (and as the
+      // produce timeout, the broker's wait for acks: bounded by the request timeout anyway).
+      ...(transactionalId === undefined ? {} : { timeout: transactionTimeoutMs }),
       acks: ACKS[acks],
       compression,
       idempotent,
@@ -46,11 +55,13 @@ export class KafkaProducer implements Producer, TransactionHost {
       producerEpoch: -1,
     })
     this.link = new Link(connection)
-    this.#queue = new SendQueue((records) => this.#prepare(records), idempotent ? 1 : 5)
+    this.#queue = new SendQueue((records, deadline) => this.#prepare(records, deadline), idempotent ? 1 : 5)
     // Platformatic's send ignores the client's acks (it defaults each call to 1, or 'all' when idempotent).
     const sendAcks = ACKS[acks]
-    this.#plain = (messages) =>
-      this.link.run('send records', () => this.#client.send({ messages, acks: sendAcks }))
+    this.#plain = (messages, deadline) =>
+      deliver(this.link, 'send records', deadline, messages, (batch) =>
+        this.#client.send({ messages: batch, acks: sendAcks }),
+      )
     this.#onClose = onClose
   }
 
@@ -139,8 +150,8 @@ export class KafkaProducer implements Producer, TransactionHost {
   }
 
   /** Chooses every record's partition (murmur2 of the key, as Java does; round robin without key). */
-  async #prepare(records: ProducerRecord[]): Promise<Prepared> {
-    const counts = await this.#partitionCounts(records)
+  async #prepare(records: ProducerRecord[], deadline: number): Promise<Prepared> {
+    const counts = await this.#partitionCounts(records, deadline)
     const messages = new Array<MessageToProduce>(records.length)
     const now = Date.now()
     const runs: Run[] = []
@@ -183,7 +194,7 @@ export class KafkaProducer implements Producer, TransactionHost {
   }
 
   /** Partition counts of the records' topics; UNKNOWN_TOPIC and INVALID_PARTITIONS are raised here. */
-  async #partitionCounts(records: ProducerRecord[]): Promise<Map<string, number>> {
+  async #partitionCounts(records: ProducerRecord[], deadline: number): Promise<Map<string, number>> {
     const highest = new Map<string, number>()
     for (let i = 0; i < records.length; i++) {
       const { topic, partition } = records[i]!
@@ -200,10 +211,10 @@ export class KafkaProducer implements Producer, TransactionHost {
     const topics = [...highest.keys()]
     const counts = async (forceUpdate: boolean): Promise<Map<string, number>> => {
       const single = topics.length === 1 ? topics[0] : undefined
-      const metadata = await this.link.run(
-        'send records',
-        () => this.#client.metadata({ topics, forceUpdate }),
-        { topic: single },
+      const metadata = await retryTransient(this.link, deadline, () =>
+        this.link.run('send records', () => this.#client.metadata({ topics, forceUpdate }), {
+          topic: single,
+        }),
       )
       return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]))
     }

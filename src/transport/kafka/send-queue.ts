@@ -12,7 +12,7 @@
  */
 import type { MessageToProduce, ProduceResult } from '@platformatic/kafka'
 import type { ProducerRecord, RecordMetadata } from '../types.js'
-import { PRODUCE_REQUEST_BYTES } from './options.js'
+import { DELIVERY_TIMEOUT_MS, PRODUCE_REQUEST_BYTES } from './options.js'
 
 /** Below 2^30 ms (12.4 days) both ways, every delta in a batch stays below 2^30: safe to encode. */
 export const TIMESTAMP_WINDOW_MS = 2 ** 30 - 3_600_000
@@ -32,10 +32,13 @@ export interface Prepared {
   runs: Run[]
 }
 
-export type Sender = (messages: MessageToProduce[]) => Promise<ProduceResult>
+/** Sends one request; transient failures are retried until `deadline` (ms since the epoch). */
+export type Sender = (messages: MessageToProduce[], deadline: number) => Promise<ProduceResult>
 
 interface Job {
   sender: Sender
+  /** Past this, a send that transient failures kept from the broker fails (DELIVERY_TIMEOUT_MS). */
+  deadline: number
   preparing: Promise<void>
   prepared: Prepared | undefined
   prepareError: unknown
@@ -56,14 +59,17 @@ interface Slice {
 }
 
 export class SendQueue {
-  readonly #prepare: (records: ProducerRecord[]) => Promise<Prepared>
+  readonly #prepare: (records: ProducerRecord[], deadline: number) => Promise<Prepared>
   readonly #maxInFlight: number
   readonly #pending = new Set<Promise<unknown>>()
   #jobs: Job[] = []
   #inFlight = 0
   #pumping = false
 
-  constructor(prepare: (records: ProducerRecord[]) => Promise<Prepared>, maxInFlight: number) {
+  constructor(
+    prepare: (records: ProducerRecord[], deadline: number) => Promise<Prepared>,
+    maxInFlight: number,
+  ) {
     this.#prepare = prepare
     this.#maxInFlight = maxInFlight
   }
@@ -73,6 +79,7 @@ export class SendQueue {
     const done = new Promise<RecordMetadata[]>((resolve, reject) => {
       const job: Job = {
         sender,
+        deadline: Date.now() + DELIVERY_TIMEOUT_MS,
         preparing: Promise.resolve(),
         prepared: undefined,
         prepareError: undefined,
@@ -85,7 +92,7 @@ export class SendQueue {
         reject,
       }
       // Prepared at once (metadata lookups run in parallel) but sent in call order.
-      job.preparing = this.#prepare(records).then(
+      job.preparing = this.#prepare(records, job.deadline).then(
         (prepared) => {
           job.prepared = prepared
         },
@@ -190,7 +197,8 @@ export class SendQueue {
       : slices.flatMap((s) => s.job.prepared!.messages.slice(s.start, s.end))
     let error: unknown
     try {
-      assignOffsets(slices, await first.job.sender(messages))
+      // The oldest send in the request sets its deadline (they are in call order).
+      assignOffsets(slices, await first.job.sender(messages, first.job.deadline))
     } catch (failure) {
       error = failure ?? new Error('send failed')
     }

@@ -3,6 +3,7 @@ import type { Message, Producer as PltProducer } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { Consumer, ProducerRecord, RecordMetadata, Transaction, TopicPartitionOffset } from '../types.js'
 import { KafkaConsumer } from './consumer.js'
+import { deliver } from './delivery.js'
 import type { Link } from './link.js'
 import type { Sender } from './send-queue.js'
 
@@ -29,9 +30,11 @@ export class KafkaTransaction implements Transaction {
   constructor(host: TransactionHost, transaction: PltTransaction) {
     this.#host = host
     this.#transaction = transaction
-    this.#sender = (messages) => {
+    this.#sender = (messages, deadline) => {
       this.#touched = true
-      return host.link.run('send records in a transaction', () => transaction.send({ messages }))
+      return deliver(host.link, 'send records in a transaction', deadline, messages, (batch) =>
+        transaction.send({ messages: batch }),
+      )
     }
   }
 
