@@ -361,17 +361,4 @@ export class KafkaConsumer implements Consumer {
     if (this.#closing) throw new TributaryError('CLOSED', `Cannot ${what}: the consumer is closed`)
   }
 
-  // TEMPORARY (lead's tree only, replaced by the transport branches): no-op surface for runtime tests.
-  pause(_partitions: TopicPartition[]): void {}
-  resume(_partitions: TopicPartition[]): void {}
-  paused(): TopicPartition[] {
-    return []
-  }
-  position(_partition: TopicPartition): number | undefined {
-    return undefined
-  }
-  watermarks(_partition: TopicPartition): undefined {
-    return undefined
-  }
-  enforceRebalance(_reason?: string): void {}
 }
