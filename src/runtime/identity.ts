@@ -5,8 +5,9 @@
  *
  * Several worker processes of one app may share a machine and a state directory: each claims the
  * first free slot (`worker-0`, `worker-1`, ...) with a lock file holding its pid. A slot whose lock
- * names a dead process is free again (a SIGKILLed worker comes back as itself); one locked by a
- * live process, or by this process already (several workers in one process), is skipped.
+ * names a dead process, or this pid without this process having claimed it (a restarted container,
+ * where every start is pid 1), is free again: a SIGKILLed worker comes back as itself. Slots locked
+ * by a live process, or claimed by this one already (several workers in one process), are skipped.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -44,7 +45,9 @@ function tryLock(lock: string): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
   const holder = Number(readFileSync(lock, 'utf8').trim())
-  if (holder === process.pid || alive(holder)) return false
+  // Our own pid in a lock we did not take (claimed slots are skipped before this) is a previous
+  // life of this container: every start has pid 1, so the lock is stale, not ours.
+  if (holder !== process.pid && alive(holder)) return false
   // A stale lock of a process that died without releasing it: take it over.
   rmSync(lock, { force: true })
   return tryLock(lock)

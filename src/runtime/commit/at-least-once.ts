@@ -35,15 +35,15 @@ export class AtLeastOnce implements CommitProtocol {
   async commit(prepared: PreparedCommit): Promise<void> {
     if (prepared.offsets.length === 0) return
     await this.#consumer.commit([...prepared.offsets])
-    for (const o of prepared.offsets) {
-      const k = key(o.topic, o.partition)
-      this.committed.set(k, Math.max(o.offset, this.committed.get(k) ?? 0))
-    }
+    // Commits run one at a time (committer.ts), so the last one sent is the group's offset, even
+    // when it is lower than an earlier one (a task rewound to its last commit).
+    for (const o of prepared.offsets) this.committed.set(key(o.topic, o.partition), o.offset)
   }
 
   postCommit(prepared: PreparedCommit): void {
     for (const task of prepared.tasks) {
-      task.stateManager.checkpoint(prepared.offsets.filter((o) => o.partition === task.partition))
+      const own = new Set(task.partitions.map((tp) => key(tp.topic, tp.partition)))
+      task.stateManager.checkpoint(prepared.offsets.filter((o) => own.has(key(o.topic, o.partition))))
     }
   }
 

@@ -75,14 +75,17 @@ export class Punctuator {
 
   /** Stream time moved: stream-time punctuations whose boundary it reached become due. */
   streamTimeAdvanced(streamTime: number): void {
+    let due = false
     for (const p of this.#schedules) {
       if (p.type !== 'stream' || p.cancelled) continue
       if (p.next === undefined) p.next = boundaryAfter(streamTime, p.intervalMs)
       else if (streamTime >= p.next) {
         this.#due.push({ punctuation: p, timestamp: streamTime })
         p.next = boundaryAfter(streamTime, p.intervalMs)
+        due = true
       }
     }
+    if (due) this.onDue()
   }
 
   /** The next due punctuation, if any. */
