@@ -93,6 +93,9 @@ describe('kafka:// group membership', () => {
       )
       const [committed] = await b.committed([{ topic, partition: 0 }])
       assert.equal(committed?.offset, 7)
+      // Then it joins again, as a new member, and gets its share back through a hand-over.
+      const lostAt = a.events.findIndex((e) => e.event === 'lost')
+      await pollWhile([b], () => a.events.some((e, i) => i > lostAt && e.event === 'assigned'), 'a rejoined')
     } finally {
       await a.kill()
       await b.close()
