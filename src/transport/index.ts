@@ -5,7 +5,7 @@ import type { ConnectionOptions, Transport } from './types.js'
 import { parseTransportUrl } from './url.js'
 
 export { injectFault } from './memory/transport.js'
-export type { FaultApi, FaultSpec } from './memory/transport.js'
+export type { FaultApi, FaultSpec, KafkaErrorName } from './memory/transport.js'
 
 /**
  * Opens a transport. Options given here override those in the URL.

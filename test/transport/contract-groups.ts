@@ -159,17 +159,17 @@ export function groupContract(ctx: ContractContext): void {
     })
     try {
       const [a, b] = [member('a', groupId), member('b', groupId)]
-      await a!.consumer.subscribe([topic], recording(a!, owners, violations), { assignor: directory('a') })
-      await b!.consumer.subscribe([topic], recording(b!, owners, violations), { assignor: directory('b') })
+      await a.consumer.subscribe([topic], recording(a, owners, violations), { assignor: directory('a') })
+      await b.consumer.subscribe([topic], recording(b, owners, violations), { assignor: directory('b') })
       await drive(
-        [a!, b!],
+        [a, b],
         'a generation with both members, two partitions each',
         () =>
-          [a!, b!].every(
+          [a, b].every(
             (m) => decoded(latest(m)).directory === 'a,b' && m.consumer.assignment().length === 2,
-          ) && latest(a!)!.generation === latest(b!)!.generation,
+          ) && latest(a)!.generation === latest(b)!.generation,
       )
-      const infos = [latest(a!)!, latest(b!)!]
+      const infos = [latest(a)!, latest(b)!]
       const leaders = infos.filter((info) => info.leader)
       assert.equal(leaders.length, 1, 'exactly one leader in the generation')
       const leaderName = leaders[0] === infos[0] ? 'a' : 'b'
@@ -177,11 +177,11 @@ export function groupContract(ctx: ContractContext): void {
         const data = decoded(info)
         assert.equal(data.leader, leaderName, "the leader's assignor planned for everyone")
         assert.equal(data.you, ['a', 'b'][i], "each member's own user data reached the leader")
-        assert.equal(list(info.assignment.partitions), list([a!, b!][i]!.consumer.assignment()))
+        assert.equal(list(info.assignment.partitions), list([a, b][i]!.consumer.assignment()))
       }
       assert.notEqual(infos[0]!.memberId, infos[1]!.memberId)
       assert.deepEqual(violations, [])
-      for (const m of [a!, b!]) assertGenerationOrder(m)
+      for (const m of [a, b]) assertGenerationOrder(m)
     } finally {
       await closeAll()
     }

@@ -19,7 +19,7 @@ export type FaultApi =
 export interface FaultSpec {
   api: FaultApi
   /** A Tributary error code (`'TIMEOUT'`) or a Kafka error name (`'NOT_LEADER_OR_FOLLOWER'`). */
-  code: ErrorCode | string
+  code: ErrorCode | KafkaErrorName
   /** How many calls fail; Infinity until the returned remover is called. @default 1 */
   times?: number
   /** Whether the error says a retry may succeed. @default as Kafka classifies the named error, else false */
@@ -58,7 +58,7 @@ const CODES: readonly ErrorCode[] = [
 ]
 
 /** Kafka error names worth injecting: our code for each, and whether Kafka calls it retriable. */
-const KAFKA_ERRORS: Record<string, [ErrorCode, boolean]> = {
+const KAFKA_ERRORS = {
   NOT_LEADER_OR_FOLLOWER: ['KAFKA', true],
   LEADER_NOT_AVAILABLE: ['KAFKA', true],
   UNKNOWN_TOPIC_OR_PARTITION: ['UNKNOWN_TOPIC', true],
@@ -85,7 +85,10 @@ const KAFKA_ERRORS: Record<string, [ErrorCode, boolean]> = {
   GROUP_AUTHORIZATION_FAILED: ['KAFKA', false],
   TOPIC_AUTHORIZATION_FAILED: ['KAFKA', false],
   UNKNOWN_SERVER_ERROR: ['KAFKA', false],
-}
+} satisfies Record<string, [ErrorCode, boolean]>
+
+/** The Kafka error names a fault may be given by. */
+export type KafkaErrorName = keyof typeof KAFKA_ERRORS
 
 interface ArmedFault {
   api: FaultApi
@@ -112,7 +115,7 @@ export class Faults {
         'INVALID_ARGUMENT',
         `${where}: unknown api ${String(spec.api)}; use ${APIS.join(', ')}`,
       )
-    const named = KAFKA_ERRORS[spec.code]
+    const named = (KAFKA_ERRORS as Record<string, [ErrorCode, boolean] | undefined>)[spec.code]
     if (!named && !CODES.includes(spec.code as ErrorCode)) {
       throw new TributaryError(
         'INVALID_ARGUMENT',
@@ -127,7 +130,7 @@ export class Faults {
     const fault: ArmedFault = {
       api: spec.api,
       code: named ? named[0] : (spec.code as ErrorCode),
-      name: spec.code,
+      name: String(spec.code),
       canRetry: spec.canRetry ?? named?.[1] ?? false,
       clientId: spec.clientId,
       left: times,

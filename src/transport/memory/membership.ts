@@ -66,13 +66,6 @@ export class Membership {
   /** Brings our partitions in line with the group's latest generation, running the callbacks. */
   async reconcile(closing: () => boolean): Promise<void> {
     let member = this.member
-    if (member.failure !== undefined) {
-      // Our assignor threw while the group formed a generation: the poll fails, the next one retries.
-      const failure = member.failure
-      member.failure = undefined
-      this.group.requestRebalance()
-      throw failure
-    }
     if (member.gone) {
       await this.lose()
       if (member.gone === 'fenced') throw this.fencedError()
@@ -81,6 +74,13 @@ export class Membership {
     }
     const group = this.group
     group.settle()
+    if (member.failure !== undefined) {
+      // Our assignor threw while the group formed a generation: the poll fails, the next one retries.
+      const failure = member.failure
+      member.failure = undefined
+      group.requestRebalance()
+      throw failure instanceof Error ? failure : new Error(`assignor failed: ${JSON.stringify(failure)}`)
+    }
     for (let pass = 0; pass < MAX_PASSES && !member.gone; pass++) {
       if (member.generation > this.reported) {
         this.reported = member.generation

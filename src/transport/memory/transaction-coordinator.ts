@@ -134,7 +134,7 @@ export class TransactionCoordinator {
     for (const session of this.sessions.values()) {
       const txn = session.current
       if (!txn || txn.deadline > now) continue
-      const why = `its transaction was still open ${session.timeoutMs} ms (transactionTimeoutMs) after its first send`
+      const why = `it was still open transactionTimeoutMs (${session.timeoutMs} ms) after its first send`
       this.end(txn, false, why)
       session.fenced = true
       session.fencedReason = why

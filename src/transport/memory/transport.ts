@@ -13,7 +13,7 @@ import { MemoryProducer } from './producer.js'
 import { closedError } from './util.js'
 
 export { getMemoryBroker, resetMemoryBroker } from './broker.js'
-export type { FaultApi, FaultSpec } from './faults.js'
+export type { FaultApi, FaultSpec, KafkaErrorName } from './faults.js'
 
 interface Closeable {
   close(): Promise<void>

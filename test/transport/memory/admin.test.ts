@@ -201,6 +201,25 @@ describe('memory:// admin', () => {
     assert.equal(await at(now + 1), 4)
   })
 
+  test('under read_committed, listOffsets stops at the last stable offset, timestamps included', async () => {
+    await admin.createTopics([{ topic: 't', partitions: 1 }])
+    const now = Date.now()
+    await producer.send([{ topic: 't', value: text('a'), timestamp: now - 2000 }])
+    const tx = await f.transport.producer({ transactionalId: 'tx' }).beginTransaction()
+    await tx.send([{ topic: 't', value: text('open'), timestamp: now - 1000 }])
+    const committed = { isolationLevel: 'read_committed' } as const
+    assert.deepEqual(await admin.listOffsets('t', 'latest', committed), [
+      { topic: 't', partition: 0, offset: 1 },
+    ])
+    assert.equal((await admin.listOffsets('t', { timestamp: now - 1500 }))[0]!.offset, 1)
+    assert.equal((await admin.listOffsets('t', { timestamp: now - 1500 }, committed))[0]!.offset, 1)
+    assert.equal((await admin.listOffsets('t', { timestamp: now - 3000 }, committed))[0]!.offset, 0)
+    await assert.rejects(
+      admin.listOffsets('t', 'latest', { isolationLevel: 'dirty' as never }),
+      fails('INVALID_ARGUMENT', /isolationLevel dirty/),
+    )
+  })
+
   test('groups are listed and described with their members and assignments', async () => {
     await admin.createTopics([{ topic: 't', partitions: 2 }])
     const consumer = f.transport.consumer({ groupId: 'g', clientId: 'reader' })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { TributaryError } from '../../../src/errors.js'
 import type { Admin, Consumer, IsolationLevel } from '../../../src/transport/types.js'
-import { fixture, pollUntil, text, values, type Fixture } from './helpers.js'
+import { fixture, pollUntil, sleep, text, values, type Fixture } from './helpers.js'
 
 const code = (c: string) => (error: unknown) => error instanceof TributaryError && error.code === c
 
@@ -208,6 +208,47 @@ describe('memory:// transactions', () => {
     await producer.send([record('joined')])
     await tx.abort()
     assert.deepEqual(await (await reader('read_committed')).poll({ timeoutMs: 20 }), [])
+  })
+
+  test('a transaction open past transactionTimeoutMs from its first send is aborted and its producer fenced', async () => {
+    const producer = f.transport.producer({ transactionalId: 'slow', transactionTimeoutMs: 50 })
+    const tx = await producer.beginTransaction()
+    await tx.send([record('never')])
+    const stable = async () =>
+      (await admin.listOffsets('out', 'latest', { isolationLevel: 'read_committed' }))[0]!.offset
+    assert.equal(await stable(), 0, 'the open transaction holds the last stable offset')
+    // The coordinator's abort writes a marker: the last stable offset moves past the transaction.
+    while ((await stable()) < 2) await sleep(10)
+    const fenced = code('FENCED')
+    const named = (e: unknown) => fenced(e) && /slow.*transactionTimeoutMs.*50 ms/.test(String(e))
+    await assert.rejects(tx.send([record('late')]), named)
+    await assert.rejects(tx.commit(), named)
+    await assert.rejects(producer.beginTransaction(), named)
+    assert.deepEqual(await (await reader('read_committed')).poll({ timeoutMs: 20 }), [])
+    // A new producer with the id starts afresh.
+    const next = f.transport.producer({ transactionalId: 'slow', transactionTimeoutMs: 50 })
+    const again = await next.beginTransaction()
+    await again.send([record('next')])
+    await again.commit()
+    assert.deepEqual(values(await pollUntil(await reader('read_committed'), 1)), ['next'])
+  })
+
+  test('the transaction timeout starts at the first send, not at beginTransaction', async () => {
+    const producer = f.transport.producer({ transactionalId: 'tx', transactionTimeoutMs: 30 })
+    const tx = await producer.beginTransaction()
+    await sleep(100)
+    await tx.send([record('in time')])
+    await tx.commit()
+    assert.deepEqual(values(await pollUntil(await reader('read_committed'), 1)), ['in time'])
+  })
+
+  test('transactionTimeoutMs is checked against the broker maximum', () => {
+    for (const bad of [0, -5, 1.5, 900_001]) {
+      assert.throws(
+        () => f.transport.producer({ transactionalId: 'tx', transactionTimeoutMs: bad }),
+        (e: unknown) => code('INVALID_ARGUMENT')(e) && /transactionTimeoutMs/.test(String(e)),
+      )
+    }
   })
 
   test('closing a producer aborts its open transaction', async () => {
