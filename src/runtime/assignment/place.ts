@@ -17,8 +17,8 @@
  * unit moves: fewest tasks off their owner first, from the most to the least loaded member, leaving
  * the least state behind. Last, a unit that moved goes back to its owner wherever the plan stays
  * balanced. So after members join or leave, no task could return to its previous owner with the plan
- * still balanced (with members that all read everything: exactly the fewest moves balance needs),
- * and a balanced plan fed back in stays exactly as it is.
+ * still balanced (with units of one size and members that all read everything, that is exactly the
+ * fewest moves balance needs), and a balanced plan fed back in stays exactly as it is.
  */
 import { better, Placement } from './placement.js'
 import type { PlacementMember, PlacementUnit, TaskId } from './types.js'

@@ -33,25 +33,32 @@ export class Placement {
     )
     this.units = [...units].sort((a, b) => compareTaskIds(a.id, b.id))
     this.fit = this.units.map((unit) =>
-      this.members.map((m) => ({
-        may: unit.topics.every((topic) => m.topics.has(topic)),
-        owns: unit.tasks.filter((task) => m.owned.has(task)).length,
-        state: unit.tasks.reduce((sum, task) => sum + (m.taskOffsets[task] ?? 0), 0),
-      })),
+      this.members.map((m): Fit => {
+        let owns = 0
+        let state = 0
+        for (const task of unit.tasks) {
+          if (m.owned.has(task)) owns++
+          state += m.taskOffsets[task] ?? 0
+        }
+        return { may: unit.topics.every((topic) => m.topics.has(topic)), owns, state }
+      }),
     )
     this.load = this.members.map(() => 0)
     this.held = this.members.map(() => new Set<number>())
   }
 
+  /** A unit's number of tasks: what it adds to a load. */
   size(u: number): number {
     return this.units[u]!.tasks.length
   }
 
+  /** Puts unit u on member m. */
   give(m: number, u: number): void {
     this.held[m]!.add(u)
     this.load[m]! += this.size(u)
   }
 
+  /** Moves unit u from one member to another. */
   move(from: number, to: number, u: number): void {
     this.held[from]!.delete(u)
     this.load[from]! -= this.size(u)

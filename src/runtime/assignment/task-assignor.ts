@@ -40,8 +40,8 @@ export class TaskAssignor implements GroupAssignor {
 
   constructor(options: TaskAssignorOptions) {
     this.#options = {
-      onWarning: (message) => console.error(`[tributary] task assignor: ${message}`),
       ...options,
+      onWarning: options.onWarning ?? ((message) => console.error(`[tributary] task assignor: ${message}`)),
     }
   }
 

@@ -11,6 +11,11 @@ import { frame, isCount, isRecord, isString, reader, unframe } from './wire.js'
 /** The version this code writes; it reads every version >= 1. */
 export const USER_DATA_VERSION = 1
 
+const isTopicList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString)
+const isPartitionList = (value: unknown): value is number[] => Array.isArray(value) && value.every(isCount)
+const isHostEntry = (value: unknown): value is Record<string, number[]> =>
+  isRecord(value) && Object.values(value).every(isPartitionList)
+
 /** Maps keyed by task id refuse any other key: a garbage buffer could have anything there. */
 const TASK_KEYS = { test: (name: string): boolean => isTaskId(name), expected: 'task ids' }
 
@@ -81,9 +86,6 @@ export function decodeAssignment(
 ): TaskAssignment {
   const what = 'assignment user data'
   const body = data === null ? reader(what, {}) : reader(what, unframe(what, data))
-  const isTopicList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString)
-  const isHostEntry = (value: unknown): value is Record<string, number[]> =>
-    isRecord(value) && Object.values(value).every((ps) => Array.isArray(ps) && ps.every(isCount))
   const tasks = new Map<TaskId, TopicPartition[]>()
   const wire = body.record('tasks', isTopicList, 'topic lists', TASK_KEYS)
   for (const id of Object.keys(wire).sort(compareTaskIds)) {

@@ -35,6 +35,7 @@ export function malformed(what: string, why: string): TributaryError {
   return new TributaryError('INVALID_ARGUMENT', `${what}: not Tributary task assignor user data (${why})`)
 }
 
+/** A JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -75,6 +76,8 @@ export function reader(what: string, body: Json) {
   }
 }
 
+/** A string (possibly empty). */
 export const isString = (value: unknown): value is string => typeof value === 'string'
+/** An integer >= 0 that a number holds exactly (an offset sum, a partition). */
 export const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0

@@ -1,105 +1,22 @@
 /**
- * Property tests of the task assignor over thousands of random groups, each run through several
- * generations of joins, leaves and lost members (zombies that rejoin with stale claims), with the
- * transport's cooperative pass in between. A failure names its seed; rerun just that scenario with
- * TRIBUTARY_ASSIGNMENT_SEED=<seed>.
+ * Property tests of the task assignor over hundreds of random apps and groups, each run through
+ * several generations (thousands of member sets in all) of joins, leaves and lost members (zombies
+ * that rejoin with stale claims), with the transport's cooperative pass in between. A failure names
+ * its seed; rerun just that scenario with TRIBUTARY_ASSIGNMENT_SEED=<seed>.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { TaskAssignor } from '../../../src/runtime/assignment/task-assignor.js'
 import type { Subtopology, TaskId } from '../../../src/runtime/assignment/types.js'
-import { decodeSubscription } from '../../../src/runtime/assignment/user-data.js'
-import type { MemberAssignment, MemberSubscription } from '../../../src/transport/types.js'
-import { prng, SimGroup, tasksOf, type SimMember } from './helpers.js'
+import { decodeSubscription, encodeSubscription } from '../../../src/runtime/assignment/user-data.js'
+import type { GroupAssignor, MemberAssignment, MemberSubscription } from '../../../src/transport/types.js'
+import { prng } from './helpers.js'
+import { claims, oracle, scenario, type Scenario } from './scenario.js'
+import { SimGroup, type SimMember } from './sim-group.js'
 
 /** How many random groups; raise it for a longer soak (TRIBUTARY_ASSIGNMENT_SCENARIOS). */
-const SCENARIOS = Number(process.env.TRIBUTARY_ASSIGNMENT_SCENARIOS ?? 300)
+const SCENARIOS = Number(process.env.TRIBUTARY_ASSIGNMENT_SCENARIOS ?? 250)
 type Rng = ReturnType<typeof prng>
-
-/** A random app: its sub-topologies, topic sizes, and whether every member reads everything with units of one size. */
-interface Scenario {
-  subtopologies: Subtopology[]
-  partitionCounts: Map<string, number>
-  topics: string[]
-  /** Every member reads every topic and every unit has `unitSize` tasks: the minimum of moves is known. */
-  uniform: boolean
-  unitSize: number
-}
-
-function scenario(rng: Rng): Scenario {
-  const subtopologies: Subtopology[] = []
-  const partitionCounts = new Map<string, number>()
-  const uniform = rng.next() < 0.4
-  const addSub = (colocate: number | undefined, count: number, exact: boolean): void => {
-    const id = subtopologies.length
-    const sourceTopics = Array.from({ length: rng.int(1, 2) }, (_, j) => `t${id}-${j}`)
-    for (const topic of sourceTopics) {
-      const faulty = !exact && rng.next() < 0.1
-      partitionCounts.set(topic, faulty ? rng.pick([0, rng.int(1, 24)]) : count)
-    }
-    subtopologies.push(colocate === undefined ? { id, sourceTopics } : { id, sourceTopics, colocate })
-  }
-  let unitSize = 1
-  if (uniform) {
-    unitSize = rng.pick([1, 1, 2, 3])
-    const groups = unitSize === 1 ? rng.int(1, 6) : rng.int(1, Math.floor(6 / unitSize))
-    for (let g = 0; g < groups; g++) {
-      const count = rng.int(1, 24)
-      for (let i = 0; i < unitSize; i++) addSub(unitSize > 1 ? g : undefined, count, true)
-    }
-  } else {
-    const subs = rng.int(1, 6)
-    for (let i = 0; i < subs; i++) {
-      const colocated = rng.next() < 0.4
-      const group = rng.int(0, 1)
-      const previous = subtopologies.find((s) => s.colocate === group)
-      const count =
-        colocated && previous && rng.next() < 0.8
-          ? Math.max(...previous.sourceTopics.map((t) => partitionCounts.get(t)!))
-          : rng.int(1, 24)
-      addSub(colocated ? group : undefined, count, false)
-    }
-  }
-  return { subtopologies, partitionCounts, topics: [...partitionCounts.keys()], uniform, unitSize }
-}
-
-/** The units as the test sees them, computed here independently of src/: task id -> unit key, and each unit's tasks and topics. */
-function oracle(s: Scenario) {
-  const unitOf = new Map<TaskId, string>()
-  const units = new Map<string, { tasks: TaskId[]; topics: Set<string> }>()
-  const partitionsOf = new Map<TaskId, string[]>()
-  for (const sub of s.subtopologies) {
-    const n = Math.max(...sub.sourceTopics.map((t) => s.partitionCounts.get(t) ?? 0))
-    for (let p = 0; p < n; p++) {
-      const id = `${sub.id}_${p}`
-      const topics = sub.sourceTopics.filter((t) => (s.partitionCounts.get(t) ?? 0) > p)
-      partitionsOf.set(
-        id,
-        topics.map((t) => `${t}[${p}]`),
-      )
-      const key = sub.colocate === undefined ? id : `group ${sub.colocate} partition ${p}`
-      unitOf.set(id, key)
-      const unit = units.get(key) ?? { tasks: [], topics: new Set<string>() }
-      unit.tasks.push(id)
-      for (const t of topics) unit.topics.add(t)
-      units.set(key, unit)
-    }
-  }
-  return { unitOf, units, partitionsOf }
-}
-
-/** The previous owner of each task, from the claims in the subscriptions: highest generation, then smallest id. */
-function claims(subscriptions: readonly MemberSubscription[]): Map<TaskId, string> {
-  const best = new Map<TaskId, { id: string; generation: number }>()
-  for (const sub of subscriptions) {
-    for (const task of decodeSubscription(sub.userData!).ownedTasks) {
-      const b = best.get(task)
-      if (!b || sub.generation > b.generation || (sub.generation === b.generation && sub.memberId < b.id))
-        best.set(task, { id: sub.memberId, generation: sub.generation })
-    }
-  }
-  return new Map([...best].map(([task, b]) => [task, b.id]))
-}
 
 const samePlan = (a: Map<string, MemberAssignment>, b: Map<string, MemberAssignment>, what: string): void => {
   assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort(), what)
@@ -112,14 +29,14 @@ function check(
   s: Scenario,
   subscriptions: MemberSubscription[],
   plan: Map<string, MemberAssignment>,
-  assignor: TaskAssignor,
+  tasks: Map<string, TaskId[]>,
+  assignor: GroupAssignor,
   rng: Rng,
 ): number {
   const { unitOf, units, partitionsOf } = oracle(s)
   const topicsOf = new Map(subscriptions.map((m) => [m.memberId, new Set(m.topics)]))
   const may = (memberId: string, unit: string): boolean =>
     [...units.get(unit)!.topics].every((t) => topicsOf.get(memberId)!.has(t))
-  const tasks = tasksOf(plan)
   const owner = new Map<TaskId, string>()
   for (const [memberId, ids] of tasks) {
     for (const id of ids) {
@@ -198,14 +115,21 @@ function check(
   return moved
 }
 
-function run(seed: number): { generations: number; moved: number } {
-  const rng = prng(seed)
-  const s = scenario(rng)
-  const assignor = new TaskAssignor({
-    subtopologies: () => s.subtopologies,
+/** The assignor under test, for the sub-topologies of a scenario. */
+const taskAssignor = (subtopologies: Subtopology[]): TaskAssignor =>
+  new TaskAssignor({
+    subtopologies: () => subtopologies,
     self: () => ({ workerId: 'unused', url: null, ownedTasks: [], taskOffsets: {} }),
     onWarning: () => {},
   })
+
+function run(
+  seed: number,
+  makeAssignor: (subtopologies: Subtopology[]) => GroupAssignor = taskAssignor,
+): { generations: number; moved: number } {
+  const rng = prng(seed)
+  const s = scenario(rng)
+  const assignor = makeAssignor(s.subtopologies)
   const group = new SimGroup(assignor, s.partitionCounts)
   let next = 0
   const join = (): void => {
@@ -219,9 +143,9 @@ function run(seed: number): { generations: number; moved: number } {
   let moved = 0
   let runners = new Map<TaskId, string>()
   for (let round = rng.int(3, 7); round > 0; round--) {
-    const { plan, withheld, subscriptions } = group.rebalance()
+    const { plan, tasks, withheld, subscriptions } = group.rebalance()
     generations++
-    moved += check(s, subscriptions, plan, assignor, rng)
+    moved += check(s, subscriptions, plan, tasks, assignor, rng)
     // A task that ran elsewhere in the previous generation may run here only if its owner left the group.
     const now = group.runners()
     for (const [task, id] of now) {
@@ -278,5 +202,39 @@ test(`the assignor is balanced, sticky, co-locating, complete and deterministic 
     }
   }
   assert.ok(generations >= seeds.length * 3)
+  console.log(`${seeds.length} groups, ${generations} generations, ${moved} tasks moved`)
   assert.ok(only || moved > 0, 'the scenarios include moves')
+})
+
+test('the same checks reject an assignor that is balanced but forgets who owned what', () => {
+  // The real assignor, fed subscriptions whose claims were wiped: every plan is balanced and
+  // deterministic, yet moves tasks for nothing (or flaps between a hand-over and its follow-up).
+  // The checks must say so, or they prove nothing. Groups that never change cannot show it.
+  const forgetful = (subtopologies: Subtopology[]): GroupAssignor => {
+    const inner = taskAssignor(subtopologies)
+    return {
+      name: inner.name,
+      assign: (members, partitionCounts) =>
+        inner.assign(
+          members.map((m) => {
+            const info = decodeSubscription(m.userData!)
+            return { ...m, userData: encodeSubscription({ ...info, ownedTasks: [] }) }
+          }),
+          partitionCounts,
+        ),
+    }
+  }
+  const failures = Array.from({ length: 30 }, (_, i) => i + 1).filter((seed) => {
+    try {
+      run(seed, forgetful)
+      return false
+    } catch (error) {
+      assert.match(
+        String(error),
+        /for nothing|the minimum is|hands every withheld|keeps the plan|fed back in/,
+      )
+      return true
+    }
+  })
+  assert.ok(failures.length >= 8, `only seeds ${failures.join(', ')} caught the forgetful assignor`)
 })

@@ -4,7 +4,8 @@ import { TASK_ASSIGNOR_PROTOCOL, TaskAssignor } from '../../../src/runtime/assig
 import type { Subtopology } from '../../../src/runtime/assignment/types.js'
 import { decodeAssignment, decodeSubscription } from '../../../src/runtime/assignment/user-data.js'
 import { TributaryError } from '../../../src/errors.js'
-import { counts, member, ownerOf, SimGroup, tasksOf } from './helpers.js'
+import { counts, member, ownerOf, tasksOf } from './helpers.js'
+import { SimGroup } from './sim-group.js'
 
 const RIDES = 'rides'
 const BY_VENDOR = 'rides-by-vendor-repartition'
