@@ -29,7 +29,13 @@ export { DLQ_HEADERS, dlqTopic } from './runtime/output/dead-letter.js'
 
 // Timers, leadership and time
 export { Timers } from './runtime/timers/timers.js'
-export type { CronOptions, TimerCallback, TimerContext, TimerHandle, TimerOptions } from './runtime/timers/timers.js'
+export type {
+  CronOptions,
+  TimerCallback,
+  TimerContext,
+  TimerHandle,
+  TimerOptions,
+} from './runtime/timers/timers.js'
 export { LeaderElector } from './runtime/leader/leader.js'
 export type { LeaderElectorOptions } from './runtime/leader/leader.js'
 export { ManualClock, systemClock } from './runtime/clock.js'

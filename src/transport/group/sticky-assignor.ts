@@ -61,9 +61,11 @@ export function stickyAssign(
   }
   // Balance: move from a member with at least two more than another that could take one. Each move
   // lowers the sum of squared counts, so this ends. Partitions just handed out move first.
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false
-    const byCount = [...sorted].sort((a, b) => target.get(b.memberId)!.length - target.get(a.memberId)!.length)
+    const byCount = [...sorted].sort(
+      (a, b) => target.get(b.memberId)!.length - target.get(a.memberId)!.length,
+    )
     outer: for (const from of byCount) {
       const list = target.get(from.memberId)!
       const candidates = [

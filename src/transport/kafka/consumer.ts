@@ -360,5 +360,4 @@ export class KafkaConsumer implements Consumer {
   #checkOpen(what: string): void {
     if (this.#closing) throw new TributaryError('CLOSED', `Cannot ${what}: the consumer is closed`)
   }
-
 }

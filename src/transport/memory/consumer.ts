@@ -273,7 +273,6 @@ export class MemoryConsumer implements Consumer {
       throw new TributaryError('INVALID_ARGUMENT', `${action} needs a consumer with a groupId`)
     return this.groupId
   }
-
 }
 
 function checkPartitions(partitions: TopicPartition[], action: string): TopicPartition[] {

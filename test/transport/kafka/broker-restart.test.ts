@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import { TributaryError } from '../../../src/errors.js'
 import { openTransport } from '../../../src/transport/index.js'
 import type { TopicPartition, Transport } from '../../../src/transport/types.js'
-import { PrivateBroker } from './private-broker.js'
+import { PrivateBroker } from '../../helpers/private-broker.js'
 
 const OUTAGE_MS = 60_000
 /** How soon after the broker answers both clients must be moving again. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..')
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
 const script = join(repo, 'scripts', 'kafka', 'broker.ts')
 
 function canBind(port: number): Promise<boolean> {
