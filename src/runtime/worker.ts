@@ -570,6 +570,15 @@ export class Worker {
     return this.#tasks.tasks().every((t) => t.parked())
   }
 
+  /**
+   * Asks the group for a rebalance (e.g. after what this worker advertises changed); the task
+   * assignor then plans again with every member's latest user data.
+   */
+  enforceRebalance(reason = 'requested'): void {
+    this.#log('info', `worker ${this.config.workerId}: rebalance requested (${reason})`)
+    this.#consumer?.enforceRebalance(reason)
+  }
+
   /** Commits what is done now, instead of waiting for the interval. */
   flush(): Promise<void> {
     return this.#commit()
