@@ -6,7 +6,7 @@
 import { TributaryError } from '../../errors.js'
 import type { NewTopic } from '../types.js'
 import { Faults } from './faults.js'
-import { Group } from './group-coordinator.js'
+import { Group } from './group/coordinator.js'
 import { PartitionLog, type BrokerSettings } from './log.js'
 import { effectiveConfig, validateTopicConfig, type EffectiveConfig } from './topic-configs.js'
 import { TransactionCoordinator } from './transaction-coordinator.js'

@@ -19,7 +19,7 @@ import type {
 import type { MemoryBroker } from './broker.js'
 import { checkAssignor, resolveConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js'
 import { Fetcher } from './fetcher.js'
-import type { Group } from './group-coordinator.js'
+import type { Group } from './group/coordinator.js'
 import { Membership } from './membership.js'
 import { checkOffset, closedError, isList } from './util.js'
 

@@ -13,8 +13,8 @@ import { TributaryError } from '../../errors.js'
 import type { GroupAssignor, RebalanceListener, TopicPartition } from '../types.js'
 import type { MemoryBroker } from './broker.js'
 import type { Fetcher } from './fetcher.js'
-import type { Group } from './group-coordinator.js'
-import type { Member } from './group-member.js'
+import type { Group } from './group/coordinator.js'
+import type { Member } from './group/member.js'
 import { sortedTps } from './util.js'
 
 export interface MemberIdentity {

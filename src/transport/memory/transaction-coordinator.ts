@@ -7,7 +7,7 @@
  * which bumps the epoch: the producer is fenced, as Kafka's coordinator fences a timed-out producer.
  */
 import type { TopicPartitionOffset } from '../types.js'
-import type { Group } from './group-coordinator.js'
+import type { Group } from './group/coordinator.js'
 import type { PartitionLog, TxnRef } from './log.js'
 import { tpKey } from './util.js'
 

@@ -218,12 +218,12 @@ describe('memory:// consumer groups', () => {
   })
 
   test('a member that heartbeats stays in the group however long it goes without polling', async () => {
-    const consumer = f.transport.consumer({ groupId: 'g', sessionTimeoutMs: 100, heartbeatIntervalMs: 10 })
+    const consumer = f.transport.consumer({ groupId: 'g', sessionTimeoutMs: 400, heartbeatIntervalMs: 20 })
     await consumer.subscribe(['t'])
     await consumer.poll({ timeoutMs: 0 })
     assert.equal(consumer.assignment().length, 6)
     // Several session timeouts without a poll: only the heartbeats keep the membership.
-    await sleep(400)
+    await sleep(1500)
     assert.equal((await admin.describeGroup('g')).members.length, 1)
     await consumer.commit([{ topic: 't', partition: 0, offset: 0 }])
   })

@@ -4,10 +4,10 @@
  * and the user data its assignor gives now), the leader's assignor plans the assignment, and the
  * cooperative pass withholds the partitions that must first be revoked by their owner (KIP-429).
  */
-import { cooperativeAssign } from '../group/cooperative.js'
-import type { MemberAssignment, MemberSubscription } from '../types.js'
-import type { Member } from './group-member.js'
-import { sortedTps, tpKey } from './util.js'
+import { cooperativeAssign } from '../../group/cooperative.js'
+import type { MemberAssignment, MemberSubscription } from '../../types.js'
+import type { Member } from './member.js'
+import { sortedTps, tpKey } from '../util.js'
 
 export interface FormedGeneration {
   leader: Member

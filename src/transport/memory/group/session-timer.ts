@@ -2,7 +2,7 @@
  * The group's session clock: one unref'd timer, armed for the earliest session deadline of its
  * members, so an idle group never keeps the process alive and a dead member is evicted on time.
  */
-import type { Member } from './group-member.js'
+import type { Member } from './member.js'
 
 export class SessionTimer {
   private timer: NodeJS.Timeout | undefined

@@ -1,5 +1,5 @@
 /** One member of a consumer group on the embedded broker, as the group coordinator keeps it. */
-import type { GroupAssignor, TopicPartition } from '../types.js'
+import type { GroupAssignor, TopicPartition } from '../../types.js'
 
 /**
  * Why a member is no longer in its group. 'left': it closed. 'evicted': its heartbeats stopped for

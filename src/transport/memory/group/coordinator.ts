@@ -16,12 +16,12 @@
  * another member's call.
  */
 import { randomUUID } from 'node:crypto'
-import { coordinates, TributaryError } from '../../errors.js'
-import type { GroupAssignor, TopicPartition, TopicPartitionOffset } from '../types.js'
+import { coordinates, TributaryError } from '../../../errors.js'
+import type { GroupAssignor, TopicPartition, TopicPartitionOffset } from '../../types.js'
 import { formGeneration } from './generation.js'
-import { Member, type GoneReason, type JoinRequest } from './group-member.js'
+import { Member, type GoneReason, type JoinRequest } from './member.js'
 import { SessionTimer } from './session-timer.js'
-import { sortedTps, tpKey } from './util.js'
+import { sortedTps, tpKey } from '../util.js'
 
 export class Group {
   /** In join order (a static member's replacement takes the old member's place). */
