@@ -2,6 +2,11 @@
 // Import cycles are checked by dpdm (npm run lint), whose install needs no native binary.
 import tseslint from 'typescript-eslint'
 
+const viaTransportInterfaces = {
+  group: ['**/transport/kafka/**', '**/transport/memory/**', '@platformatic/kafka'],
+  message: 'Use the transport interfaces (src/transport/index.ts).',
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'bin/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -17,17 +22,7 @@ export default tseslint.config(
     // Layering: the user-facing layers never reach the Kafka client directly (DESIGN.md).
     files: ['src/streams/**', 'src/runtime/**', 'src/state/**', 'src/windows/**', 'src/cli/**', 'src/web/**'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/transport/kafka/**', '**/transport/memory/**', '@platformatic/kafka'],
-              message: 'Use the transport interfaces (src/transport/index.ts).',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [viaTransportInterfaces] }],
     },
   },
   {
@@ -38,10 +33,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['**/transport/kafka/**', '**/transport/memory/**', '@platformatic/kafka'],
-              message: 'Use the transport interfaces (src/transport/index.ts).',
-            },
+            viaTransportInterfaces,
             { group: ['**/streams/**'], message: 'The runtime never imports the DSL (DESIGN.md).' },
           ],
         },

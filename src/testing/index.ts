@@ -19,3 +19,7 @@ export { SettleTimeoutError } from './errors.js'
 // Time
 export { ManualClock } from '../runtime/clock.js'
 export type { Clock } from '../runtime/clock.js'
+
+// Faults: fail the next call(s) of an API of the embedded broker (`driver.brokerUrl`) with a Kafka error
+export { injectFault } from '../transport/index.js'
+export type { FaultApi, FaultSpec } from '../transport/memory/faults.js'

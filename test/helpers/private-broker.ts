@@ -76,7 +76,21 @@ export class PrivateBroker {
       this.port = await freePorts()
       symlinkSync(await cachedJars(), join(this.home, 'lib'))
     }
-    await run(this.home, this.port, 'start')
+    try {
+      await run(this.home, this.port, 'start')
+    } catch (error) {
+      // The broker's own words, before remove() deletes its home.
+      const tail = (file: string): string => {
+        const path = join(this.home, 'logs', file)
+        return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-25).join('\n') : '(none)'
+      }
+      throw new Error(
+        `${String(error)}\n--- stdout.log:\n${tail('stdout.log')}\n--- server.log:\n${tail('server.log')}`,
+        {
+          cause: error,
+        },
+      )
+    }
   }
 
   /** A graceful stop (SIGTERM: the broker closes its logs and connections), until it exited. */
