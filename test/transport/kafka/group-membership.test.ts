@@ -121,6 +121,8 @@ describe('kafka:// group membership', () => {
       await pollWhile([b], () => b.assignment().length === 2 && a.owned().length === 2, 'two each')
       const theirs = a.owned()
       const ours = partitions(b.assignment())
+      // It was the group's leader (it joined first): back in a stable group, the coordinator tells
+      // it not to assign (KIP-814 skipAssignment) and hands every member its current assignment.
       await a.kill()
       restarted = new ChildMember({
         topic,
