@@ -133,6 +133,7 @@ export class Fetcher {
       this.#states.delete(key(topic, partition))
     }
     this.#buffer.purge()
+    this.#kick()
   }
 
   seek(position: TopicPartitionOffset): boolean {
@@ -192,7 +193,8 @@ export class Fetcher {
   /** Up to `max` buffered records of partitions not paused, oldest first; fetching resumes as they drain. */
   take(max: number): ConsumedRecord[] {
     const records = this.#buffer.take(max)
-    if (records.length > 0) this.#kick()
+    // Room may have come back (records taken, or a revoked partition's dropped): see what to fetch.
+    this.#kick()
     return records
   }
 

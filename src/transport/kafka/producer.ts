@@ -3,7 +3,12 @@
  * SendQueue. Sends ride out a cluster outage: transient failures are retried within
  * DELIVERY_TIMEOUT_MS of the send (delivery.ts), then the send fails with canRetry: true.
  */
-import { ProduceAcks, Producer as PltProducer, type MessageToProduce } from '@platformatic/kafka'
+import {
+  ProduceAcks,
+  Producer as PltProducer,
+  type MessageToProduce,
+  type ProduceResult,
+} from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import { partitionForKey } from '../partitioner.js'
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.js'
@@ -17,7 +22,7 @@ import {
   type ResolvedProducerOptions,
 } from './options.js'
 import { estimateSize, toMessage } from './records.js'
-import { retryTransient } from './retry.js'
+import { isTransient, retryTransient } from './retry.js'
 import { SendQueue, TIMESTAMP_WINDOW_MS, type Prepared, type Run, type Sender } from './send-queue.js'
 import { KafkaTransaction, type TransactionHost } from './transaction.js'
 
@@ -34,6 +39,8 @@ export class KafkaProducer implements Producer, TransactionHost {
   #transaction: KafkaTransaction | undefined
   #beginning = false
   #fenced: TributaryError | undefined
+  /** A plain idempotent send failed unacknowledged: its sequence numbers may be on the broker (see #plainSend). */
+  #unresolved = false
   #closing: Promise<void> | undefined
 
   constructor(connection: ResolvedConnection, options: ProducerOptions, onClose: () => void) {
@@ -58,10 +65,7 @@ export class KafkaProducer implements Producer, TransactionHost {
     this.#queue = new SendQueue((records, deadline) => this.#prepare(records, deadline), idempotent ? 1 : 5)
     // Platformatic's send ignores the client's acks (it defaults each call to 1, or 'all' when idempotent).
     const sendAcks = ACKS[acks]
-    this.#plain = (messages, deadline) =>
-      deliver(this.link, 'send records', deadline, messages, (batch) =>
-        this.#client.send({ messages: batch, acks: sendAcks }),
-      )
+    this.#plain = (messages, deadline) => this.#plainSend(messages, deadline, sendAcks)
     this.#onClose = onClose
   }
 
@@ -88,6 +92,30 @@ export class KafkaProducer implements Producer, TransactionHost {
       if (error instanceof TributaryError && error.code === 'FENCED') this.#fenced ??= error
       throw error
     })
+  }
+
+  /**
+   * A send outside transactions. When one failed unacknowledged (its deadline passed during an
+   * outage), the broker may hold its batch all the same, and platformatic would number the next
+   * batch with the same sequence: the broker would take it for a duplicate, acknowledge it and
+   * drop it. So the next send first gets a new producer id (InitProducerId), whose sequences start
+   * afresh, as Kafka's producer resets its epoch (KIP-360).
+   */
+  async #plainSend(messages: MessageToProduce[], deadline: number, acks: number): Promise<ProduceResult> {
+    if (this.#unresolved && this.#options.idempotent) {
+      await this.link.run('send records', () =>
+        this.#client.initIdempotentProducer({ producerId: -1n, producerEpoch: -1 }),
+      )
+      this.#unresolved = false
+    }
+    try {
+      return await deliver(this.link, 'send records', deadline, messages, (batch) =>
+        this.#client.send({ messages: batch, acks }),
+      )
+    } catch (error) {
+      if (isTransient(error)) this.#unresolved = true
+      throw error
+    }
   }
 
   async beginTransaction(): Promise<Transaction> {
