@@ -137,6 +137,10 @@ export function flowContract(ctx: ContractContext): void {
       const [earliest] = await admin.listOffsets(topic, 'earliest', { isolationLevel: 'read_committed' })
       assert.equal(earliest?.offset, 0)
       await tx.commit()
+      // Kafka writes the commit markers after EndTxn answered: the last stable offset follows soon.
+      const deadline = Date.now() + 10_000
+      while ((await latest('read_committed')) !== 6 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20))
       assert.equal(await latest('read_committed'), 6, 'committed: the end, past the commit marker')
       assert.equal(await latest('read_uncommitted'), 6)
     } finally {

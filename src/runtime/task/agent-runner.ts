@@ -9,7 +9,7 @@ import { TributaryError } from '../../errors.js'
 import type { ProducerRecord } from '../../transport/types.js'
 import { DROPPED, type AgentSpec, type AnyEvent, type EventSource, type ProcessorContext } from '../types.js'
 import { Runner } from './runner.js'
-import { MAX_OUTPUTS_IN_FLIGHT } from './task.js'
+import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
 import type { TrackedEntry } from './tracker.js'
 
 /** Pause before restarting a body that returned, so a body that returns at once cannot spin. */

@@ -14,7 +14,7 @@ import {
   type Transformed,
 } from '../types.js'
 import { Runner } from './runner.js'
-import { MAX_OUTPUTS_IN_FLIGHT } from './task.js'
+import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
 import type { TrackedEntry } from './tracker.js'
 
 export class NodeRunner extends Runner {

@@ -24,6 +24,7 @@ import type { Delivered } from '../output/batcher.js'
 import type { ProcessorSpec, Subtopology } from '../types.js'
 import { AgentRunner } from './agent-runner.js'
 import { checkTransition, type TaskState } from './lifecycle.js'
+import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
 import { NodeRunner } from './node-runner.js'
 import type { Runner } from './runner.js'
 import { statelessManager, type StateManager } from './state-manager.js'
@@ -42,11 +43,6 @@ export interface TaskHost {
   onFailure(task: StreamTask, error: Error): void
 }
 
-/**
- * Outputs a task may have unacknowledged before its processors wait for acks: bodies that do not
- * await their sends (forwarders, sinks) would otherwise run ahead of a slow broker without bound.
- */
-export const MAX_OUTPUTS_IN_FLIGHT = 10_000
 
 /** A commit cap: while a punctuation's outputs are in flight, commits stay where they were. */
 export interface Cap {
