@@ -1,0 +1,129 @@
+/**
+ * The shared round runner. One discarded warm-up round, then N measured rounds; every subject runs
+ * once per round, in an order rotated by one each round (for two subjects: A B, B A, A B, ...), so
+ * no subject always runs first on a cooler broker or last on a fuller disk. Each run gets fresh
+ * topics and groups from `prepare`, its clock starts when the subject is started on input that is
+ * already in place and stops by the one rule of watch.ts. The figure is the median of the rounds,
+ * with min..max and the IQR as its spread; a ratio is median over median, and the per-round ratios
+ * (subject and reference ran back to back in the same round) show how far one round can stray.
+ */
+import { progress } from './progress.js'
+import type { Comparison, Measurement } from './results.js'
+import { spread } from './stats.js'
+import { watchUntil, type Observe } from './watch.js'
+
+/** One run's setup, made fresh (and untimed) before the subject starts. */
+export interface Run {
+  /** What the observer counts for this run. */
+  observe: Observe
+  /** The count that means the subject is done (output records, committed offsets). */
+  expected: number
+  /** Untimed checks after the subject stopped (e.g. the output's records are right). */
+  verify?(): Promise<void>
+}
+
+/** A started subject: `running` rejects if it fails; `stop` ends it (untimed, after the clock stopped). */
+export interface Started {
+  running: Promise<unknown>
+  stop(): Promise<void>
+}
+
+export interface Subject<R extends Run> {
+  name: string
+  /** Starts on input already in place and keeps going until `stop`. Must not block on its work. */
+  start(run: R): Started
+}
+
+export interface CaseSpec<R extends Run> {
+  /** What is measured, e.g. "map+filter+produce". */
+  name: string
+  /** The numerator of records/s: the input records one run handles. */
+  records: number
+  subjects: Array<Subject<R>>
+  prepare(subject: Subject<R>): Promise<R>
+}
+
+export interface RoundOptions {
+  warmup: number
+  rounds: number
+  pollMs?: number
+}
+
+export interface CaseResult {
+  measurements: Measurement[]
+  /** Every subject against `reference`, from the same rounds. */
+  compare(reference: string, subject: string, target?: number): Comparison
+}
+
+async function once<R extends Run>(spec: CaseSpec<R>, subject: Subject<R>, label: string, pollMs?: number) {
+  const run = await spec.prepare(subject)
+  const bar = progress(label, run.expected)
+  let failure: unknown
+  const start = performance.now()
+  const started = subject.start(run)
+  started.running.catch((error: unknown) => (failure = error ?? new Error('failed')))
+  let end: number
+  try {
+    end = await watchUntil(run.observe, run.expected, bar, { failed: () => failure, pollMs })
+  } catch (error) {
+    await started.stop().catch(() => undefined)
+    throw new Error(`${spec.name}, ${subject.name}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
+  }
+  bar.done()
+  await started.stop()
+  await run.verify?.()
+  return (end - start) / 1000
+}
+
+export async function runCase<R extends Run>(spec: CaseSpec<R>, options: RoundOptions): Promise<CaseResult> {
+  const seconds = new Map<string, number[]>(spec.subjects.map((s) => [s.name, []]))
+  const total = options.warmup + options.rounds
+  for (let round = 0; round < total; round++) {
+    const warm = round < options.warmup
+    const shift = round % spec.subjects.length
+    const order = [...spec.subjects.slice(shift), ...spec.subjects.slice(0, shift)]
+    const title = warm
+      ? `warm-up ${round + 1}/${options.warmup}, discarded`
+      : `round ${round - options.warmup + 1}/${options.rounds}`
+    console.error(`${spec.name}, ${title}: ${order.map((s) => s.name).join(' -> ')}`)
+    for (const subject of order) {
+      const s = await once(spec, subject, `${subject.name}`, options.pollMs)
+      if (!warm) seconds.get(subject.name)!.push(s)
+    }
+  }
+  const measurements = spec.subjects.map((subject): Measurement => {
+    const times = seconds.get(subject.name)!
+    const rates = times.map((s) => spec.records / s)
+    const rate = spread(rates)
+    return {
+      case: spec.name,
+      subject: subject.name,
+      records: spec.records,
+      recordsPerSec: rate.median,
+      seconds: spread(times).median,
+      spread: { min: rate.min, q1: rate.q1, q3: rate.q3, max: rate.max },
+      rounds: rates,
+    }
+  })
+  const compare = (reference: string, subject: string, target?: number): Comparison => {
+    const of = (name: string): Measurement => {
+      const m = measurements.find((x) => x.subject === name)
+      if (!m) throw new Error(`${spec.name}: no subject named ${name}`)
+      return m
+    }
+    const [s, r] = [of(subject), of(reference)]
+    const paired = spread(s.rounds.map((rate, i) => rate / r.rounds[i]!))
+    const ratio = s.recordsPerSec / r.recordsPerSec
+    return {
+      case: spec.name,
+      subject,
+      reference,
+      ratio,
+      paired: { median: paired.median, min: paired.min, max: paired.max },
+      ...(target === undefined ? {} : { target, met: ratio >= target }),
+    }
+  }
+  return { measurements, compare }
+}
