@@ -81,11 +81,17 @@ function loop(url: string): Subject<PipelineRun> {
           for (const r of records) {
             const value = JSON.parse(r.value!.toString()) as Ride
             if (keep(value))
-              out.push({ topic: run.output, key: r.key, value: Buffer.from(JSON.stringify(transform(value))) })
+              out.push({
+                topic: run.output,
+                key: r.key,
+                value: Buffer.from(JSON.stringify(transform(value))),
+              })
             next.set(r.partition, r.offset + 1)
           }
           if (out.length) await producer.send(out)
-          await consumer.commit([...next].map(([partition, offset]) => ({ topic: run.input, partition, offset })))
+          await consumer.commit(
+            [...next].map(([partition, offset]) => ({ topic: run.input, partition, offset })),
+          )
         }
       })()
       return {
@@ -140,11 +146,15 @@ function agent(url: string): Subject<PipelineRun> {
 }
 
 function kafkaStreams(peer: KafkaStreamsPeer): Subject<PipelineRun> {
-  return { name: STREAMS, start: (run) => peer.start(run.group, run.input, run.output) }
+  return {
+    name: STREAMS,
+    start: (run) => peer.start(run.group, run.input, run.output),
+    cpuSeconds: () => peer.cpuSeconds(),
+  }
 }
 
 export default async function pipelineBench(broker: string, argv: string[]): Promise<Report> {
-  const args = benchArgs(argv, { records: 500_000, rounds: 5, warmup: 1, streamThreads: 1 })
+  const args = benchArgs(argv, { records: 500_000, rounds: 5, warmup: 1, only: '', streamThreads: 1 })
   const url = `kafka://${broker}`
   const transport = openTransport(url)
   const admin = transport.admin()
@@ -200,7 +210,9 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
       method: METHOD,
       baseline: LOOP,
       measurements: result.measurements,
-      comparisons: [result.compare(STREAMS, OURS, 1.0), result.compare(LOOP, OURS, 0.85)],
+      comparisons: [result.compare(STREAMS, OURS, 1.0), result.compare(LOOP, OURS, 0.85)].filter(
+        (c) => c !== undefined,
+      ),
     }
   } finally {
     await peer.close().catch(() => undefined)

@@ -42,9 +42,10 @@ export function chart(report: Report): string {
     y += 16
   }
   for (const c of report.comparisons) {
-    const target = c.target === undefined ? '' : `, target >= ${c.target.toFixed(2)}x ${c.met ? 'met' : 'NOT met'}`
+    const target =
+      c.target === undefined ? '' : `, target >= ${c.target.toFixed(2)}x ${c.met ? 'met' : 'NOT met'}`
     parts.push(
-      `<text x="10" y="${y}">${escape(`${c.subject} vs ${c.reference}: ${c.ratio.toFixed(2)}x (rounds ${c.paired.min.toFixed(2)}x..${c.paired.max.toFixed(2)}x)${target}`)}</text>`,
+      `<text x="10" y="${y}">${escape(`${c.subject} vs ${c.reference}: ${c.ratio.toFixed(2)}x (rounds ${c.paired.min.toFixed(2)}x..${c.paired.max.toFixed(2)}x; per CPU-s ${c.cpuRatio.toFixed(2)}x)${target}`)}</text>`,
     )
     y += 18
   }

@@ -4,7 +4,11 @@
  * process). Lines that no waiter takes are kept as the peer's recent output, for error messages.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (`getconf CLK_TCK`), 100 on every mainstream kernel. */
+const CLOCK_TICKS = 100
 
 interface Waiter {
   match: (line: string) => boolean
@@ -46,6 +50,14 @@ export class JvmPeer {
     }
     this.#child.on('error', (error) => exit(`could not run java: ${error.message}`))
     this.#child.on('exit', (code, signal) => exit(`exited (${signal ?? code})`))
+  }
+
+  /** CPU seconds (user + system, all threads) the JVM has used, from /proc (Linux). */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8')
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
   }
 
   /** The peer's recent output lines, oldest first. */

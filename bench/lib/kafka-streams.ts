@@ -71,6 +71,10 @@ export class KafkaStreamsPeer {
     }
   }
 
+  cpuSeconds(): number {
+    return this.#jvm.cpuSeconds()
+  }
+
   close(): Promise<void> {
     return this.#jvm.close()
   }

@@ -44,10 +44,12 @@ export class KafkaTools {
 
   /** One tool run; `running` resolves with the tool's last output lines when its main returns. */
   #run(main: string, args: string[]): Started {
-    const running = this.#jvm.ask([main, ...args].join(' '), (l) => l.startsWith('@@')).then((line) => {
-      if (line !== '@@done') throw new Error(`${main}: ${line.slice(2)}\n${this.#jvm.recent().join('\n')}`)
-      return this.#jvm.recent()
-    })
+    const running = this.#jvm
+      .ask([main, ...args].join(' '), (l) => l.startsWith('@@'))
+      .then((line) => {
+        if (line !== '@@done') throw new Error(`${main}: ${line.slice(2)}\n${this.#jvm.recent().join('\n')}`)
+        return this.#jvm.recent()
+      })
     return {
       running,
       stop: async () => {
@@ -88,6 +90,10 @@ export class KafkaTools {
       '--timeout',
       '60000',
     ])
+  }
+
+  cpuSeconds(): number {
+    return this.#jvm.cpuSeconds()
   }
 
   close(): Promise<void> {

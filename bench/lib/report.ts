@@ -3,7 +3,7 @@
  * rounds with its spread; ratios are medians over medians, against a subject of the same run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { chart } from './chart.js'
 import { ratio, type Report } from './results.js'
@@ -33,9 +33,10 @@ export function table(report: Report): string {
       `${int(m.spread.min)}..${int(m.spread.max)}`,
       `${iqr.toFixed(1)}%`,
       r === undefined ? '-' : x(r),
+      int(m.recordsPerCpuSecond),
     ]
   })
-  const head = ['case', 'subject', 'median rec/s', 'min..max', 'IQR', `vs ${report.baseline}`]
+  const head = ['case', 'subject', 'median rec/s', 'min..max', 'IQR', `vs ${report.baseline}`, 'rec/CPU-s']
   const lines = columns(head, rows, 2)
   if (report.comparisons.length > 0) {
     const compared = report.comparisons.map((c) => [
@@ -43,9 +44,13 @@ export function table(report: Report): string {
       `${c.subject} vs ${c.reference}`,
       x(c.ratio),
       `${x(c.paired.min)}..${x(c.paired.max)}`,
+      x(c.cpuRatio),
       c.target === undefined ? '' : `>= ${x(c.target)}: ${c.met ? 'met' : 'NOT met'}`,
     ])
-    lines.push('', ...columns(['case', 'comparison', 'ratio', 'per round', 'target'], compared, 2))
+    lines.push(
+      '',
+      ...columns(['case', 'comparison', 'ratio', 'per round', 'per CPU-s', 'target'], compared, 2),
+    )
   }
   return lines.join('\n')
 }
@@ -59,7 +64,16 @@ export function writeReport(report: Report): string[] {
   return [json, svg]
 }
 
-/** What a result depends on besides the code: the runtime and the machine. */
+/**
+ * What a result depends on besides the code: the runtime and the machine, and how busy the machine
+ * was (the 1-minute load average when the report is made: other work on a 2-core machine is noise).
+ */
 export function benchEnvironment(extra: Record<string, string | number>): Record<string, string | number> {
-  return { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', ...extra }
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
+    ...extra,
+  }
 }

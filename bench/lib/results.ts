@@ -14,6 +14,13 @@ export interface Measurement {
   spread: { min: number; q1: number; q3: number; max: number }
   /** Records/s of each measured round, in round order. */
   rounds: number[]
+  /**
+   * Median of records per CPU second of the subject's process (all its threads, the broker's not
+   * counted) while its clock ran: how much work a record costs, which other load on the machine
+   * disturbs far less than it does records/s. The bench's observer runs in the bench's process and
+   * is counted for the in-process subjects (a few milliseconds per second).
+   */
+  recordsPerCpuSecond: number
 }
 
 export interface Comparison {
@@ -24,6 +31,8 @@ export interface Comparison {
   ratio: number
   /** Subject over reference within each round (they ran back to back): median, lowest, highest. */
   paired: { median: number; min: number; max: number }
+  /** Records per CPU second of subject over that of reference (medians). */
+  cpuRatio: number
   /** The ratio the subject must stay at or above, where the project set one. */
   target?: number
   met?: boolean

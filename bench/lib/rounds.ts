@@ -30,6 +30,11 @@ export interface Started {
 
 export interface Subject<R extends Run> {
   name: string
+  /**
+   * CPU seconds (user + system, all threads) used so far by the process the subject runs in.
+   * @default this process's (process.cpuUsage), for subjects that run in the bench's own process
+   */
+  cpuSeconds?: () => number
   /** Starts on input already in place and keeps going until `stop`. Must not block on its work. */
   start(run: R): Started
 }
@@ -46,39 +51,58 @@ export interface CaseSpec<R extends Run> {
 export interface RoundOptions {
   warmup: number
   rounds: number
+  /** Only the subjects whose name contains this (case-insensitive); '' for all. */
+  only?: string
   pollMs?: number
 }
 
 export interface CaseResult {
   measurements: Measurement[]
-  /** Every subject against `reference`, from the same rounds. */
-  compare(reference: string, subject: string, target?: number): Comparison
+  /** Subject against `reference`, from the same rounds (undefined when one of them did not run). */
+  compare(reference: string, subject: string, target?: number): Comparison | undefined
 }
 
 async function once<R extends Run>(spec: CaseSpec<R>, subject: Subject<R>, label: string, pollMs?: number) {
   const run = await spec.prepare(subject)
   const bar = progress(label, run.expected)
-  let failure: unknown
+  let failure: Error | undefined
+  const cpu = subject.cpuSeconds ?? ownCpuSeconds
+  const cpuStart = cpu()
   const start = performance.now()
   const started = subject.start(run)
-  started.running.catch((error: unknown) => (failure = error ?? new Error('failed')))
+  started.running.catch((error: unknown) => {
+    failure = error instanceof Error ? error : new Error(`failed: ${JSON.stringify(error)}`)
+  })
   let end: number
   try {
     end = await watchUntil(run.observe, run.expected, bar, { failed: () => failure, pollMs })
   } catch (error) {
     await started.stop().catch(() => undefined)
-    throw new Error(`${spec.name}, ${subject.name}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    })
+    throw new Error(
+      `${spec.name}, ${subject.name}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    )
   }
+  const cpuSeconds = cpu() - cpuStart
   bar.done()
   await started.stop()
   await run.verify?.()
-  return (end - start) / 1000
+  return { seconds: (end - start) / 1000, cpuSeconds }
 }
 
-export async function runCase<R extends Run>(spec: CaseSpec<R>, options: RoundOptions): Promise<CaseResult> {
+function ownCpuSeconds(): number {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1e6
+}
+
+export async function runCase<R extends Run>(all: CaseSpec<R>, options: RoundOptions): Promise<CaseResult> {
+  const only = (options.only ?? '').toLowerCase()
+  const spec = { ...all, subjects: all.subjects.filter((s) => s.name.toLowerCase().includes(only)) }
+  if (spec.subjects.length === 0) throw new Error(`${all.name}: no subject's name contains "${options.only}"`)
   const seconds = new Map<string, number[]>(spec.subjects.map((s) => [s.name, []]))
+  const cpuSeconds = new Map<string, number[]>(spec.subjects.map((s) => [s.name, []]))
   const total = options.warmup + options.rounds
   for (let round = 0; round < total; round++) {
     const warm = round < options.warmup
@@ -90,7 +114,9 @@ export async function runCase<R extends Run>(spec: CaseSpec<R>, options: RoundOp
     console.error(`${spec.name}, ${title}: ${order.map((s) => s.name).join(' -> ')}`)
     for (const subject of order) {
       const s = await once(spec, subject, `${subject.name}`, options.pollMs)
-      if (!warm) seconds.get(subject.name)!.push(s)
+      if (warm) continue
+      seconds.get(subject.name)!.push(s.seconds)
+      cpuSeconds.get(subject.name)!.push(s.cpuSeconds)
     }
   }
   const measurements = spec.subjects.map((subject): Measurement => {
@@ -105,15 +131,13 @@ export async function runCase<R extends Run>(spec: CaseSpec<R>, options: RoundOp
       seconds: spread(times).median,
       spread: { min: rate.min, q1: rate.q1, q3: rate.q3, max: rate.max },
       rounds: rates,
+      recordsPerCpuSecond: spread(cpuSeconds.get(subject.name)!.map((c) => spec.records / c)).median,
     }
   })
-  const compare = (reference: string, subject: string, target?: number): Comparison => {
-    const of = (name: string): Measurement => {
-      const m = measurements.find((x) => x.subject === name)
-      if (!m) throw new Error(`${spec.name}: no subject named ${name}`)
-      return m
-    }
-    const [s, r] = [of(subject), of(reference)]
+  const compare = (reference: string, subject: string, target?: number): Comparison | undefined => {
+    const s = measurements.find((x) => x.subject === subject)
+    const r = measurements.find((x) => x.subject === reference)
+    if (!s || !r) return undefined
     const paired = spread(s.rounds.map((rate, i) => rate / r.rounds[i]!))
     const ratio = s.recordsPerSec / r.recordsPerSec
     return {
@@ -122,6 +146,7 @@ export async function runCase<R extends Run>(spec: CaseSpec<R>, options: RoundOp
       reference,
       ratio,
       paired: { median: paired.median, min: paired.min, max: paired.max },
+      cpuRatio: s.recordsPerCpuSecond / r.recordsPerCpuSecond,
       ...(target === undefined ? {} : { target, met: ratio >= target }),
     }
   }

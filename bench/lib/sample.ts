@@ -1,12 +1,20 @@
 /** Reads the first records of a topic (every partition from its start), for untimed output checks. */
 import type { ConsumedRecord, Transport } from '../../src/transport/types.js'
 
-export async function readSample(transport: Transport, topic: string, count: number): Promise<ConsumedRecord[]> {
+export async function readSample(
+  transport: Transport,
+  topic: string,
+  count: number,
+): Promise<ConsumedRecord[]> {
   const [description] = await transport.admin().describeTopics([topic])
   const consumer = transport.consumer()
   try {
     await consumer.assign(
-      (description?.partitions ?? []).map((p) => ({ topic, partition: p.partition, from: 'earliest' as const })),
+      (description?.partitions ?? []).map((p) => ({
+        topic,
+        partition: p.partition,
+        from: 'earliest' as const,
+      })),
     )
     const records: ConsumedRecord[] = []
     while (records.length < count) {

@@ -31,7 +31,7 @@ export interface WatchOptions {
   /** Fail when the count has not moved for this long. @default 60000 */
   stallMs?: number
   /** The subject's own failure, if it fails before it is done. */
-  failed: () => unknown
+  failed: () => Error | undefined
 }
 
 /**
@@ -55,7 +55,7 @@ export async function watchUntil(
     bar.set(Math.min(count, expected))
     if (count >= expected) return now
     const failure = options.failed()
-    if (failure !== undefined) throw failure
+    if (failure) throw failure
     if (count !== last) {
       last = count
       movedAt = now
