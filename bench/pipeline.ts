@@ -4,7 +4,7 @@
  * transport, and as a Kafka Streams 4.1 application (bench/peers/kafka-streams), on the same broker
  * in the same run. Targets: the agent at or above 1.0x Kafka Streams and 0.85x the loop.
  *
- *   npm run bench -- pipeline [--records 500000] [--rounds 5] [--warmup 1] [--stream-threads 1]
+ *   npm run bench -- pipeline [--records 500000] [--rounds 7] [--warmup 1] [--stream-threads 1]
  */
 import { randomUUID } from 'node:crypto'
 import { App, json, string } from '../src/index.js'
@@ -15,7 +15,7 @@ import { KafkaStreamsPeer } from './lib/kafka-streams.js'
 import { progress } from './lib/progress.js'
 import { benchEnvironment, type Report } from './lib/report.js'
 import { runCase, type Run, type Started, type Subject } from './lib/rounds.js'
-import { endOffsets } from './lib/watch.js'
+import { endOffsets, topicReady } from './lib/watch.js'
 import { readSample } from './lib/sample.js'
 
 const PARTITIONS = 6
@@ -154,7 +154,7 @@ function kafkaStreams(peer: KafkaStreamsPeer): Subject<PipelineRun> {
 }
 
 export default async function pipelineBench(broker: string, argv: string[]): Promise<Report> {
-  const args = benchArgs(argv, { records: 500_000, rounds: 5, warmup: 1, only: '', streamThreads: 1 })
+  const args = benchArgs(argv, { records: 500_000, rounds: 7, warmup: 1, only: '', streamThreads: 1 })
   const url = `kafka://${broker}`
   const transport = openTransport(url)
   const admin = transport.admin()
@@ -165,6 +165,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
   const peer = await KafkaStreamsPeer.open(broker, args.streamThreads)
   try {
     await admin.createTopics([{ topic: input, partitions: PARTITIONS }])
+    await topicReady(admin, input, PARTITIONS)
     console.error(
       `Pipeline bench: ${args.records.toLocaleString('en-US')} JSON records, ${PARTITIONS} partitions, ` +
         `${args.warmup} warm-up + ${args.rounds} measured rounds, broker ${broker}`,
@@ -182,6 +183,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
           topics.push(output)
           groups.push(group)
           await admin.createTopics([{ topic: output, partitions: PARTITIONS }])
+          await topicReady(admin, output, PARTITIONS)
           return {
             input,
             output,

@@ -7,7 +7,7 @@
  * reads the same 100-byte records and commits. Ratios against the raw client, which our transport
  * must stay within 10% of.
  *
- *   npm run bench -- transport [--records 1000000] [--rounds 5] [--warmup 1]
+ *   npm run bench -- transport [--records 1000000] [--rounds 7] [--warmup 1]
  */
 import { randomUUID } from 'node:crypto'
 import {
@@ -24,9 +24,10 @@ import { KafkaTools } from './lib/kafka-tools.js'
 import { progress } from './lib/progress.js'
 import { benchEnvironment, type Report } from './lib/report.js'
 import { runCase, type Run, type Started, type Subject } from './lib/rounds.js'
-import { committedOffsets, endOffsets } from './lib/watch.js'
+import { committedOffsets, endOffsets, topicReady } from './lib/watch.js'
 
 const RAW = '@platformatic/kafka (raw)'
+const RAW_FETCH = '@platformatic/kafka fetch loop (raw)'
 const OURS = 'tributary kafka://'
 const PRODUCER_PERF = 'Kafka ProducerPerformance (JVM)'
 const CONSUMER_PERF = 'Kafka ConsumerPerformance (JVM)'
@@ -180,6 +181,64 @@ function consumeRaw(broker: string, total: number): Subject<ConsumeRun> {
   }
 }
 
+/**
+ * The raw client's floor under our consumer: its group join (joinGroup, with its heartbeats), then
+ * Fetch requests in a loop (one in flight, our fetch sizes) that count the decoded records and
+ * advance the offsets: what our transport builds on, without records handed out one by one.
+ */
+function consumeRawFetch(broker: string, total: number): Subject<ConsumeRun> {
+  return {
+    name: RAW_FETCH,
+    start(run): Started {
+      const consumer = new Consumer({ clientId: 'bench-raw', groupId: run.group, bootstrapBrokers: [broker] })
+      const running = (async () => {
+        consumer.topics.trackAll(run.topic)
+        await consumer.joinGroup({})
+        const partitions = consumer.assignments?.find((a) => a.topic === run.topic)?.partitions ?? []
+        const metadata = await consumer.metadata({ topics: [run.topic] })
+        const topic = metadata.topics.get(run.topic)!
+        const next = new Map(partitions.map((p) => [p, 0n]))
+        for (let seen = 0; seen < total;) {
+          const response = await consumer.fetch({
+            node: topic.partitions[partitions[0]!]!.leader,
+            topics: [
+              {
+                topicId: topic.id,
+                partitions: partitions.map((partition) => ({
+                  partition,
+                  fetchOffset: next.get(partition)!,
+                  partitionMaxBytes: FETCH.maxBytesPerPartition,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                })),
+              },
+            ],
+            minBytes: FETCH.minBytes,
+            maxBytes: FETCH.maxBytes,
+            maxWaitTime: FETCH.maxWaitTime,
+            isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+          })
+          for (const t of response.responses)
+            for (const p of t.partitions)
+              for (const batch of p.records ?? []) {
+                seen += batch.records.length
+                next.set(p.partitionIndex, batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n)
+              }
+        }
+        await consumer.commit({
+          offsets: [...next].map(([partition, offset]) => ({
+            topic: run.topic,
+            partition,
+            offset,
+            leaderEpoch: -1,
+          })),
+        })
+      })()
+      return { running, stop: () => running.finally(() => consumer.close()) }
+    },
+  }
+}
+
 function consumePerf(tools: KafkaTools, total: number): Subject<ConsumeRun> {
   return {
     name: CONSUMER_PERF,
@@ -205,7 +264,7 @@ async function fill(broker: string, topic: string, total: number, value: Buffer)
 }
 
 export default async function transportBench(broker: string, argv: string[]): Promise<Report> {
-  const args = benchArgs(argv, { records: 1_000_000, rounds: 5, warmup: 1, only: '' })
+  const args = benchArgs(argv, { records: 1_000_000, rounds: 7, warmup: 1, only: '' })
   const total = args.records
   const value = Buffer.alloc(VALUE_BYTES, 'x')
   const transport = openTransport(`kafka://${broker}`)
@@ -215,6 +274,7 @@ export default async function transportBench(broker: string, argv: string[]): Pr
   const topic = async (name: string): Promise<string> => {
     const t = `bench-${name}-${randomUUID().slice(0, 8)}`
     await admin.createTopics([{ topic: t, partitions: PARTITIONS }])
+    await topicReady(admin, t, PARTITIONS)
     topics.push(t)
     return t
   }
@@ -255,7 +315,12 @@ export default async function transportBench(broker: string, argv: string[]): Pr
       {
         name: 'consume',
         records: total,
-        subjects: [consumeRaw(broker, total), consumeOurs(broker, total), consumePerf(tools, total)],
+        subjects: [
+          consumeRaw(broker, total),
+          consumeOurs(broker, total),
+          consumeRawFetch(broker, total),
+          consumePerf(tools, total),
+        ],
         prepare: (subject) => {
           const group = `bench-consume-${subject.name.replace(/\W+/g, '-')}-${randomUUID().slice(0, 8)}`
           groups.push(group)
@@ -285,9 +350,11 @@ export default async function transportBench(broker: string, argv: string[]): Pr
       method: METHOD,
       baseline: RAW,
       measurements: [...produce.measurements, ...consume.measurements],
-      comparisons: [produce.compare(RAW, OURS, 0.9), consume.compare(RAW, OURS, 0.9)].filter(
-        (c) => c !== undefined,
-      ),
+      comparisons: [
+        produce.compare(RAW, OURS, 0.9),
+        consume.compare(RAW, OURS, 0.9),
+        consume.compare(RAW_FETCH, OURS),
+      ].filter((c) => c !== undefined),
     }
   } finally {
     await tools.close().catch(() => undefined)

@@ -65,3 +65,17 @@ export async function watchUntil(
     await new Promise((resolve) => setTimeout(resolve, pollMs))
   }
 }
+
+/**
+ * Waits (untimed, before a run) until every partition of a new topic has a leader that answers
+ * ListOffsets, so that no subject's clock pays for the topic's creation with a metadata retry.
+ */
+export async function topicReady(admin: Admin, topic: string, partitions: number): Promise<void> {
+  const deadline = performance.now() + 30_000
+  for (;;) {
+    const offsets = await admin.listOffsets(topic, 'latest').catch(() => [])
+    if (offsets.length === partitions) return
+    if (performance.now() > deadline) throw new Error(`topic ${topic} has no leaders after 30 s`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
