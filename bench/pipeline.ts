@@ -208,6 +208,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
         kafkaStreamsThreads: args.streamThreads,
         kafkaStreamsCommitIntervalMs: 100,
         agentCommitIntervalMs: 100,
+        loadAverage1mPerRound: result.load.join(' '),
       }),
       method: METHOD,
       baseline: LOOP,

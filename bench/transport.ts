@@ -346,6 +346,7 @@ export default async function transportBench(broker: string, argv: string[]): Pr
         batch: BATCH,
         inFlight: IN_FLIGHT,
         javaBatchSizeBytes: JAVA_BATCH_BYTES,
+        loadAverage1mPerRound: [...produce.load, ...consume.load].join(' '),
       }),
       method: METHOD,
       baseline: RAW,

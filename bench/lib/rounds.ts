@@ -7,6 +7,7 @@
  * with min..max and the IQR as its spread; a ratio is median over median, and the per-round ratios
  * (subject and reference ran back to back in the same round) show how far one round can stray.
  */
+import { loadavg } from 'node:os'
 import { progress } from './progress.js'
 import type { Comparison, Measurement } from './results.js'
 import { spread } from './stats.js'
@@ -58,6 +59,8 @@ export interface RoundOptions {
 
 export interface CaseResult {
   measurements: Measurement[]
+  /** The machine's 1-minute load average as each measured round began (other work is noise). */
+  load: number[]
   /** Subject against `reference`, from the same rounds (undefined when one of them did not run). */
   compare(reference: string, subject: string, target?: number): Comparison | undefined
 }
@@ -102,10 +105,11 @@ export async function runCase<R extends Run>(all: CaseSpec<R>, options: RoundOpt
   const spec = { ...all, subjects: all.subjects.filter((s) => s.name.toLowerCase().includes(only)) }
   if (spec.subjects.length === 0) {
     console.error(`${all.name}: skipped, no subject's name contains "${options.only}"`)
-    return { measurements: [], compare: () => undefined }
+    return { measurements: [], load: [], compare: () => undefined }
   }
   const seconds = new Map<string, number[]>(spec.subjects.map((s) => [s.name, []]))
   const cpuSeconds = new Map<string, number[]>(spec.subjects.map((s) => [s.name, []]))
+  const load: number[] = []
   const total = options.warmup + options.rounds
   for (let round = 0; round < total; round++) {
     const warm = round < options.warmup
@@ -114,6 +118,7 @@ export async function runCase<R extends Run>(all: CaseSpec<R>, options: RoundOpt
     const title = warm
       ? `warm-up ${round + 1}/${options.warmup}, discarded`
       : `round ${round - options.warmup + 1}/${options.rounds}`
+    if (!warm) load.push(Number(loadavg()[0]!.toFixed(2)))
     console.error(`${spec.name}, ${title}: ${order.map((s) => s.name).join(' -> ')}`)
     for (const subject of order) {
       const s = await once(spec, subject, `${subject.name}`, options.pollMs)
@@ -153,5 +158,5 @@ export async function runCase<R extends Run>(all: CaseSpec<R>, options: RoundOpt
       ...(target === undefined ? {} : { target, met: ratio >= target }),
     }
   }
-  return { measurements, compare }
+  return { measurements, load, compare }
 }
