@@ -15,7 +15,8 @@ import { KafkaStreamsPeer } from './lib/kafka-streams.js'
 import { progress } from './lib/progress.js'
 import { benchEnvironment, type Report } from './lib/report.js'
 import { runCase, type Run, type Started, type Subject } from './lib/rounds.js'
-import { endOffsets, topicReady } from './lib/watch.js'
+import { topicReady } from './lib/watch.js'
+import { Observer } from './lib/observer-client.js'
 import { readSample } from './lib/sample.js'
 
 const PARTITIONS = 6
@@ -163,6 +164,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
   const topics = [input]
   const groups: string[] = []
   const peer = await KafkaStreamsPeer.open(broker, args.streamThreads)
+  const observer = await Observer.open(broker)
   try {
     await admin.createTopics([{ topic: input, partitions: PARTITIONS }])
     await topicReady(admin, input, PARTITIONS)
@@ -188,13 +190,13 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
             input,
             output,
             group,
-            observe: endOffsets(admin, output),
+            observe: { kind: 'end-offsets', topic: output },
             expected: kept,
             verify: () => verify(transport, output),
           }
         },
       },
-      args,
+      { ...args, observer },
     )
     return {
       name: 'pipeline',
@@ -219,6 +221,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
     }
   } finally {
     await peer.close().catch(() => undefined)
+    await observer.close().catch(() => undefined)
     for (const group of groups) await admin.deleteGroup(group).catch(() => undefined)
     await admin.deleteTopics(topics).catch(() => undefined)
     await transport.close()
@@ -228,7 +231,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
 const METHOD =
   'Input filled once before the rounds; each run gets a fresh output topic and consumer group / application id. ' +
   'Clock: from the moment the subject is started (in-process start call, or the start command to the warm ' +
-  'Kafka Streams JVM) until the output topic end offsets, polled every 10 ms by the bench, reach the number of ' +
+  'Kafka Streams JVM) until the output topic end offsets, polled every 20 ms by a separate observer process, reach the number of ' +
   'output records. One discarded warm-up round, then rounds with the subjects in rotated order. ' +
   'records/s = input records / seconds; figure = median of the rounds.'
 

@@ -24,7 +24,8 @@ import { KafkaTools } from './lib/kafka-tools.js'
 import { progress } from './lib/progress.js'
 import { benchEnvironment, type Report } from './lib/report.js'
 import { runCase, type Run, type Started, type Subject } from './lib/rounds.js'
-import { committedOffsets, endOffsets, topicReady } from './lib/watch.js'
+import { endOffsets, topicReady } from './lib/watch.js'
+import { Observer } from './lib/observer-client.js'
 
 const RAW = '@platformatic/kafka (raw)'
 const RAW_FETCH = '@platformatic/kafka fetch loop (raw)'
@@ -279,6 +280,7 @@ export default async function transportBench(broker: string, argv: string[]): Pr
     return t
   }
   const tools = await KafkaTools.open(broker)
+  const observer = await Observer.open(broker)
   try {
     console.error(
       `Transport bench: ${total.toLocaleString('en-US')} records of ${VALUE_BYTES} bytes, ${PARTITIONS} partitions, ` +
@@ -295,19 +297,18 @@ export default async function transportBench(broker: string, argv: string[]): Pr
         ],
         prepare: async () => {
           const t = await topic('produce')
-          const observe = endOffsets(admin, t)
           return {
             topic: t,
-            observe,
+            observe: { kind: 'end-offsets', topic: t },
             expected: total,
             verify: async () => {
-              const stored = await observe()
+              const stored = await endOffsets(admin, t)()
               if (stored !== total) throw new Error(`${t}: ${stored} records stored, ${total} sent`)
             },
           }
         },
       },
-      args,
+      { ...args, observer },
     )
     const source = await topic('consume-source')
     await fill(broker, source, total, value)
@@ -327,12 +328,12 @@ export default async function transportBench(broker: string, argv: string[]): Pr
           return Promise.resolve({
             topic: source,
             group,
-            observe: committedOffsets(admin, group, source),
+            observe: { kind: 'committed', group, topic: source },
             expected: total,
           })
         },
       },
-      args,
+      { ...args, observer },
     )
     return {
       name: 'transport',
@@ -359,6 +360,7 @@ export default async function transportBench(broker: string, argv: string[]): Pr
     }
   } finally {
     await tools.close().catch(() => undefined)
+    await observer.close().catch(() => undefined)
     for (const group of groups) await admin.deleteGroup(group).catch(() => undefined)
     await admin.deleteTopics(topics).catch(() => undefined)
     await transport.close()
@@ -369,5 +371,5 @@ const METHOD =
   'Produce: each run writes a fresh topic; clock from the subject start (client creation included, for the JVM ' +
   'the run command to the warm tools JVM) until the topic end offsets reach the record count. Consume: each run ' +
   'reads the same pre-filled topic in a fresh consumer group and commits (ConsumerPerformance: auto-commit on ' +
-  'close); clock from the subject start until the group committed offsets reach the record count. Observed by the ' +
-  'bench every 10 ms. One discarded warm-up round, then rounds with the subjects in rotated order; figure = median.'
+  'close); clock from the subject start until the group committed offsets reach the record count. Observed by a ' +
+  'separate observer process every 20 ms. One discarded warm-up round, then rounds with the subjects in rotated order; figure = median.'

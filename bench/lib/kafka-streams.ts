@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { JvmPeer } from './jvm.js'
+import { PeerProcess } from './peer-process.js'
 import type { Started } from './rounds.js'
 
 const project = join(import.meta.dirname, '..', 'peers', 'kafka-streams')
@@ -30,16 +30,16 @@ export function buildKafkaStreamsPeer(): string {
 }
 
 export class KafkaStreamsPeer {
-  readonly #jvm: JvmPeer
+  readonly #jvm: PeerProcess
 
-  private constructor(jvm: JvmPeer) {
+  private constructor(jvm: PeerProcess) {
     this.#jvm = jvm
   }
 
   /** Builds if needed, starts the JVM and waits for its `ready`. */
   static async open(bootstrap: string, streamThreads: number): Promise<KafkaStreamsPeer> {
     const path = buildKafkaStreamsPeer()
-    const jvm = new JvmPeer('kafka-streams', [
+    const jvm = new PeerProcess('kafka-streams', 'java', [
       '-Xmx1g',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       '-jar',

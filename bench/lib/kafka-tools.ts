@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path'
 import { fetchJars, kafkaHome } from '../../scripts/kafka/broker.js'
-import { JvmPeer } from './jvm.js'
+import { PeerProcess } from './peer-process.js'
 import type { Started } from './rounds.js'
 
 const source = join(import.meta.dirname, '..', 'peers', 'kafka-tools', 'WarmTools.java')
@@ -20,17 +20,17 @@ export interface ProducerPerfOptions {
 }
 
 export class KafkaTools {
-  readonly #jvm: JvmPeer
+  readonly #jvm: PeerProcess
   readonly #bootstrap: string
 
-  private constructor(jvm: JvmPeer, bootstrap: string) {
+  private constructor(jvm: PeerProcess, bootstrap: string) {
     this.#jvm = jvm
     this.#bootstrap = bootstrap
   }
 
   static async open(bootstrap: string): Promise<KafkaTools> {
     const lib = fetchJars()
-    const jvm = new JvmPeer('kafka-tools', [
+    const jvm = new PeerProcess('kafka-tools', 'java', [
       '-Xmx1g',
       `-Dlog4j2.configurationFile=${join(import.meta.dirname, '..', '..', 'scripts', 'kafka', 'log4j2.properties')}`,
       `-Dkafka.logs.dir=${join(kafkaHome(), 'logs')}`,

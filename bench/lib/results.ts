@@ -17,8 +17,8 @@ export interface Measurement {
   /**
    * Median of records per CPU second of the subject's process (all its threads, the broker's not
    * counted) while its clock ran: how much work a record costs, which other load on the machine
-   * disturbs far less than it does records/s. The bench's observer runs in the bench's process and
-   * is counted for the in-process subjects (a few milliseconds per second).
+   * disturbs far less than it does records/s. The observer runs in a process of its own and is
+   * counted for no subject.
    */
   recordsPerCpuSecond: number
 }

@@ -10,13 +10,14 @@
 import { loadavg } from 'node:os'
 import { progress } from './progress.js'
 import type { Comparison, Measurement } from './results.js'
+import type { Observer } from './observer-client.js'
 import { spread } from './stats.js'
-import { watchUntil, type Observe } from './watch.js'
+import { epochMs, type Observation } from './watch.js'
 
 /** One run's setup, made fresh (and untimed) before the subject starts. */
 export interface Run {
   /** What the observer counts for this run. */
-  observe: Observe
+  observe: Observation
   /** The count that means the subject is done (output records, committed offsets). */
   expected: number
   /** Untimed checks after the subject stopped (e.g. the output's records are right). */
@@ -52,9 +53,10 @@ export interface CaseSpec<R extends Run> {
 export interface RoundOptions {
   warmup: number
   rounds: number
+  /** The observer process that stops every clock. */
+  observer: Observer
   /** Only the subjects whose name contains this (case-insensitive); '' for all. */
   only?: string
-  pollMs?: number
 }
 
 export interface CaseResult {
@@ -65,28 +67,27 @@ export interface CaseResult {
   compare(reference: string, subject: string, target?: number): Comparison | undefined
 }
 
-async function once<R extends Run>(spec: CaseSpec<R>, subject: Subject<R>, label: string, pollMs?: number) {
+async function once<R extends Run>(spec: CaseSpec<R>, subject: Subject<R>, observer: Observer) {
   const run = await spec.prepare(subject)
-  const bar = progress(label, run.expected)
-  let failure: Error | undefined
+  const bar = progress(subject.name, run.expected)
   const cpu = subject.cpuSeconds ?? ownCpuSeconds
   const cpuStart = cpu()
-  const start = performance.now()
+  const start = epochMs()
   const started = subject.start(run)
-  started.running.catch((error: unknown) => {
-    failure = error instanceof Error ? error : new Error(`failed: ${JSON.stringify(error)}`)
-  })
+  const failed = started.running.then(
+    () => new Promise<never>(() => undefined), // stopping by itself is not done: only the observer says so
+    (error: unknown) => {
+      throw error instanceof Error ? error : new Error(`failed: ${JSON.stringify(error)}`)
+    },
+  )
+  failed.catch(() => undefined) // reported through the watch below
   let end: number
   try {
-    end = await watchUntil(run.observe, run.expected, bar, { failed: () => failure, pollMs })
+    end = await observer.watch(run.observe, run.expected, bar, failed)
   } catch (error) {
     await started.stop().catch(() => undefined)
-    throw new Error(
-      `${spec.name}, ${subject.name}: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    )
+    const message = error instanceof Error ? error.message : String(error)
+    throw new Error(`${spec.name}, ${subject.name}: ${message}`, { cause: error })
   }
   const cpuSeconds = cpu() - cpuStart
   bar.done()
@@ -121,7 +122,7 @@ export async function runCase<R extends Run>(all: CaseSpec<R>, options: RoundOpt
     if (!warm) load.push(Number(loadavg()[0]!.toFixed(2)))
     console.error(`${spec.name}, ${title}: ${order.map((s) => s.name).join(' -> ')}`)
     for (const subject of order) {
-      const s = await once(spec, subject, `${subject.name}`, options.pollMs)
+      const s = await once(spec, subject, options.observer)
       if (warm) continue
       seconds.get(subject.name)!.push(s.seconds)
       cpuSeconds.get(subject.name)!.push(s.cpuSeconds)

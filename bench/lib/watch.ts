@@ -1,10 +1,14 @@
 /**
  * The one clock rule of every bench: a subject's clock stops when an observer outside the subject
  * sees its last record land, by asking the broker (the output topic's end offsets, or a group's
- * committed offsets), never when the subject says it is done. Every subject is observed the same way.
+ * committed offsets), never when the subject says it is done. Every subject is observed the same way,
+ * from a process of its own (observer.ts), so the looking costs no subject its event loop.
  */
 import type { Admin } from '../../src/transport/types.js'
-import type { Progress } from './progress.js'
+
+/** What the observer counts, in a form that crosses a process boundary. */
+export type Observation =
+  { kind: 'end-offsets'; topic: string } | { kind: 'committed'; group: string; topic: string }
 
 /** A count the broker reports, compared with the count that means done. */
 export type Observe = () => Promise<number>
@@ -25,45 +29,10 @@ export function committedOffsets(admin: Admin, group: string, topic: string): Ob
   }
 }
 
-export interface WatchOptions {
-  /** Time between two looks at the broker. @default 10 */
-  pollMs?: number
-  /** Fail when the count has not moved for this long. @default 60000 */
-  stallMs?: number
-  /** The subject's own failure, if it fails before it is done. */
-  failed: () => Error | undefined
-}
-
-/**
- * Looks until `observe()` reaches `expected`; resolves with performance.now() at the moment the
- * completing answer arrived. The look's round trip (about a millisecond on loopback) and the poll
- * interval bound the clock's resolution, the same for every subject.
- */
-export async function watchUntil(
-  observe: Observe,
-  expected: number,
-  bar: Progress,
-  options: WatchOptions,
-): Promise<number> {
-  const pollMs = options.pollMs ?? 10
-  const stallMs = options.stallMs ?? 60_000
-  let last = -1
-  let movedAt = performance.now()
-  for (;;) {
-    const count = await observe()
-    const now = performance.now()
-    bar.set(Math.min(count, expected))
-    if (count >= expected) return now
-    const failure = options.failed()
-    if (failure) throw failure
-    if (count !== last) {
-      last = count
-      movedAt = now
-    } else if (now - movedAt > stallMs) {
-      throw new Error(`stalled at ${count} of ${expected} records for ${stallMs / 1000} s`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, pollMs))
-  }
+export function observe(admin: Admin, observation: Observation): Observe {
+  return observation.kind === 'end-offsets'
+    ? endOffsets(admin, observation.topic)
+    : committedOffsets(admin, observation.group, observation.topic)
 }
 
 /**
@@ -79,3 +48,6 @@ export async function topicReady(admin: Admin, topic: string, partitions: number
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+/** Wall-clock milliseconds with performance.now()'s resolution, comparable between processes. */
+export const epochMs = (): number => performance.timeOrigin + performance.now()

@@ -1,7 +1,8 @@
 /**
- * A long-lived JVM peer spoken to in lines over stdin/stdout, so that one warm JVM serves every
- * round of a bench (its JIT warms in the discarded round, as the Node.js subjects' does in this
- * process). Lines that no waiter takes are kept as the peer's recent output, for error messages.
+ * A long-lived child process spoken to in lines over stdin/stdout: a JVM peer, so that one warm JVM
+ * serves every round of a bench (its JIT warms in the discarded round, as the Node.js subjects' does
+ * in this process), or the bench's observer. Lines that no waiter takes are kept as the peer's
+ * recent output, for error messages; `onLine` sees every line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -16,21 +17,25 @@ interface Waiter {
   reject: (error: Error) => void
 }
 
-export class JvmPeer {
+export class PeerProcess {
   readonly #child: ChildProcessWithoutNullStreams
   readonly #label: string
   readonly #waiters = new Set<Waiter>()
   readonly #recent: string[] = []
   #exited: Error | undefined
 
-  constructor(label: string, args: string[]) {
+  /** Called with every stdout line, before the waiters. */
+  onLine: ((line: string) => void) | undefined
+
+  constructor(label: string, command: string, args: string[]) {
     this.#label = label
-    this.#child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.#child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     const keep = (line: string): void => {
       this.#recent.push(line)
       if (this.#recent.length > 40) this.#recent.shift()
     }
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
+      this.onLine?.(line)
       for (const w of this.#waiters)
         if (w.match(line)) {
           this.#waiters.delete(w)
@@ -38,7 +43,7 @@ export class JvmPeer {
         }
       keep(line)
     })
-    // The peers log warnings and errors only: show them, a JVM that complains is worth seeing.
+    // The peers log warnings and errors only: show them, a peer that complains is worth seeing.
     createInterface({ input: this.#child.stderr }).on('line', (line) => {
       keep(line)
       process.stderr.write(`  [${label}] ${line}\n`)
@@ -48,11 +53,11 @@ export class JvmPeer {
       for (const w of this.#waiters) w.reject(this.#exited)
       this.#waiters.clear()
     }
-    this.#child.on('error', (error) => exit(`could not run java: ${error.message}`))
+    this.#child.on('error', (error) => exit(`could not run ${command}: ${error.message}`))
     this.#child.on('exit', (code, signal) => exit(`exited (${signal ?? code})`))
   }
 
-  /** CPU seconds (user + system, all threads) the JVM has used, from /proc (Linux). */
+  /** CPU seconds (user + system, all threads) the process has used, from /proc (Linux). */
   cpuSeconds(): number {
     const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8')
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in ticks.
@@ -70,7 +75,7 @@ export class JvmPeer {
     this.#child.stdin.write(`${line}\n`)
   }
 
-  /** The next line from now on that matches; rejects if the JVM exits first. */
+  /** The next line from now on that matches; rejects if the process exits first. */
   next(match: (line: string) => boolean): Promise<string> {
     if (this.#exited) return Promise.reject(this.#exited)
     return new Promise((resolve, reject) => this.#waiters.add({ match, resolve, reject }))
