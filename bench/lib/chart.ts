@@ -19,7 +19,7 @@ export function chart(report: Report): string {
   const scale = (n: number): number => (n / max) * WIDTH
   const subjects = [...new Set(report.measurements.map((m) => m.subject))]
   const parts: string[] = []
-  let y = 62
+  let y = 78
   for (const c of cases) {
     parts.push(`<text x="10" y="${y}" font-weight="bold">${escape(c)}</text>`)
     y += 8
@@ -53,7 +53,8 @@ export function chart(report: Report): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="${y + 10}" font-family="sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">${escape(report.name)}: median records/s of ${escape(String(report.environment.rounds ?? '?'))} rounds [min..max], box = IQR (ratio vs ${escape(report.baseline)})</text>`,
-    `<text x="10" y="36" fill="#555">${escape(report.date)}, ${escape(String(report.environment.cpus))} cpus, node ${escape(String(report.environment.node))}, 1-min load average per round: ${escape(String(report.environment.loadAverage1mPerRound ?? '?'))}</text>`,
+    `<text x="10" y="36" fill="#555">${escape(report.date)}, ${escape(String(report.environment.cpus))} cpus, node ${escape(String(report.environment.node))}</text>`,
+    `<text x="10" y="52" fill="#555">1-min load average as each round began: ${escape(String(report.environment.loadAverage1mPerRound ?? '?'))}</text>`,
     ...parts,
     '</svg>',
   ].join('\n')
