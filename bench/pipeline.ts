@@ -1,21 +1,37 @@
 /**
- * Pipeline throughput: a stateless map + filter + produce pipeline as a Tributary agent, against a
- * hand-written consume -> transform -> produce -> commit loop on the same transport, same broker,
- * same run. Both end when every input record is processed, its output acknowledged and its offset
- * committed. Tributary must keep >= 80% of the loop's throughput.
+ * Pipeline throughput: the same stateless map + filter + produce over the same JSON input, at least
+ * once, as a Tributary agent, as a hand-written consume -> transform -> produce -> commit loop on our
+ * transport, and as a Kafka Streams 4.1 application (bench/peers/kafka-streams), on the same broker
+ * in the same run. Targets: the agent at or above 1.0x Kafka Streams and 0.85x the loop.
+ *
+ *   npm run bench -- pipeline [--records 500000] [--rounds 7] [--warmup 1] [--stream-threads 1]
  */
 import { randomUUID } from 'node:crypto'
 import { App, json, string } from '../src/index.js'
 import { openTransport } from '../src/transport/index.js'
 import type { ProducerRecord, Transport } from '../src/transport/types.js'
+import { benchArgs } from './lib/args.js'
+import { KafkaStreamsPeer } from './lib/kafka-streams.js'
 import { progress } from './lib/progress.js'
-import { benchEnvironment, type Measurement, type Report } from './lib/report.js'
+import { benchEnvironment, type Report } from './lib/report.js'
+import { runCase, type Run, type Started, type Subject } from './lib/rounds.js'
+import { topicReady } from './lib/watch.js'
+import { Observer } from './lib/observer-client.js'
+import { readSample } from './lib/sample.js'
 
 const PARTITIONS = 6
 const LOOP = 'hand-written loop (kafka://)'
 const OURS = 'tributary agent (kafka://)'
+const STREAMS = 'Kafka Streams 4.1 (at-least-once)'
 
 type Ride = { id: number; vendor: string; amount: number; distance: number; note: string }
+const ride = (i: number): Ride => ({
+  id: i,
+  vendor: String(i % 7),
+  amount: i % 50,
+  distance: (i % 13) + 0.5,
+  note: 'synthetic ride',
+})
 const keep = (r: Ride): boolean => r.amount >= 10
 const transform = (r: Ride): { id: number; vendor: string; perMile: number } => ({
   id: r.id,
@@ -23,9 +39,11 @@ const transform = (r: Ride): { id: number; vendor: string; perMile: number } => 
   perMile: r.distance > 0 ? r.amount / r.distance : 0,
 })
 
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  return i >= 0 ? Number(args[i + 1]) : fallback
+interface PipelineRun extends Run {
+  input: string
+  output: string
+  /** The consumer group (application id) of this run only. */
+  group: string
 }
 
 async function fill(transport: Transport, topic: string, total: number): Promise<number> {
@@ -35,15 +53,9 @@ async function fill(transport: Transport, topic: string, total: number): Promise
   for (let start = 0; start < total; start += 5_000) {
     const batch: ProducerRecord[] = []
     for (let i = start; i < Math.min(total, start + 5_000); i++) {
-      const ride: Ride = {
-        id: i,
-        vendor: String(i % 7),
-        amount: i % 50,
-        distance: (i % 13) + 0.5,
-        note: 'synthetic ride',
-      }
-      if (keep(ride)) kept++
-      batch.push({ topic, key: Buffer.from(ride.vendor), value: Buffer.from(JSON.stringify(ride)) })
+      const r = ride(i)
+      if (keep(r)) kept++
+      batch.push({ topic, key: Buffer.from(r.vendor), value: Buffer.from(JSON.stringify(r)) })
     }
     await producer.send(batch)
     bar.add(batch.length)
@@ -52,138 +64,184 @@ async function fill(transport: Transport, topic: string, total: number): Promise
   return kept
 }
 
-async function committed(transport: Transport, group: string): Promise<number> {
-  return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)
-}
-
-async function runLoop(broker: string, input: string, output: string, total: number): Promise<number> {
-  const transport = openTransport(broker)
-  const group = `bench-loop-${randomUUID().slice(0, 8)}`
-  const consumer = transport.consumer({ groupId: group, offsetReset: 'earliest' })
-  const producer = transport.producer()
-  const bar = progress(LOOP, total)
-  const start = performance.now()
-  try {
-    await consumer.subscribe([input])
-    let done = 0
-    while (done < total) {
-      const records = await consumer.poll({ timeoutMs: 500, maxRecords: 5_000 })
-      if (records.length === 0) continue
-      const out: ProducerRecord[] = []
-      const next = new Map<number, number>()
-      for (const r of records) {
-        const ride = JSON.parse(r.value!.toString()) as Ride
-        if (keep(ride))
-          out.push({ topic: output, key: r.key, value: Buffer.from(JSON.stringify(transform(ride))) })
-        next.set(r.partition, r.offset + 1)
+function loop(url: string): Subject<PipelineRun> {
+  return {
+    name: LOOP,
+    start(run): Started {
+      const transport = openTransport(url)
+      let stopping = false
+      const running = (async () => {
+        const consumer = transport.consumer({ groupId: run.group, offsetReset: 'earliest' })
+        const producer = transport.producer()
+        await consumer.subscribe([run.input])
+        while (!stopping) {
+          const records = await consumer.poll({ timeoutMs: 100, maxRecords: 5_000 })
+          if (records.length === 0) continue
+          const out: ProducerRecord[] = []
+          const next = new Map<number, number>()
+          for (const r of records) {
+            const value = JSON.parse(r.value!.toString()) as Ride
+            if (keep(value))
+              out.push({
+                topic: run.output,
+                key: r.key,
+                value: Buffer.from(JSON.stringify(transform(value))),
+              })
+            next.set(r.partition, r.offset + 1)
+          }
+          if (out.length) await producer.send(out)
+          await consumer.commit(
+            [...next].map(([partition, offset]) => ({ topic: run.input, partition, offset })),
+          )
+        }
+      })()
+      return {
+        running,
+        stop: async () => {
+          stopping = true
+          try {
+            await running
+          } finally {
+            await transport.close()
+          }
+        },
       }
-      if (out.length) await producer.send(out)
-      await consumer.commit([...next].map(([partition, offset]) => ({ topic: input, partition, offset })))
-      done += records.length
-      bar.add(records.length)
-    }
-    bar.done()
-    return (performance.now() - start) / 1000
-  } finally {
-    await transport.close()
-  }
-}
-
-async function runAgent(broker: string, input: string, output: string, total: number): Promise<number> {
-  const id = `bench-agent-${randomUUID().slice(0, 8)}`
-  const app = new App({
-    id,
-    broker,
-    web: false,
-    createTopics: false,
-    commitIntervalMs: 100,
-    log: () => undefined,
-  })
-  const rides = app.topic(input, { key: string, value: json<Ride>() })
-  const out = app.topic(output, { key: string, value: json<ReturnType<typeof transform>>() })
-  app.agent(
-    'per-mile',
-    rides.stream().filter(keep).map(transform),
-    async function* (stream) {
-      for await (const event of stream) yield event.value
     },
-    { sink: [out] },
-  )
-  const transport = openTransport(broker)
-  const bar = progress(OURS, total)
-  const start = performance.now()
-  try {
-    await app.start()
-    let done = 0
-    while (done < total) {
-      await new Promise((r) => setTimeout(r, 20))
-      const now = await committed(transport, id)
-      bar.add(now - done)
-      done = now
-    }
-    bar.done()
-    return (performance.now() - start) / 1000
-  } finally {
-    await app.stop()
-    await transport.close()
   }
 }
 
-export default async function pipelineBench(broker: string, args: string[]): Promise<Report> {
-  const total = option(args, '--records', 500_000)
-  const rounds = option(args, '--rounds', 2)
+function agent(url: string): Subject<PipelineRun> {
+  return {
+    name: OURS,
+    start(run): Started {
+      const app = new App({
+        id: run.group,
+        broker: url,
+        web: false,
+        createTopics: false,
+        commitIntervalMs: 100,
+        log: (level, message) => {
+          if (level === 'error') console.error(`  [agent] ${message}`)
+        },
+      })
+      const rides = app.topic(run.input, { key: string, value: json<Ride>() })
+      const out = app.topic(run.output, { key: string, value: json<ReturnType<typeof transform>>() })
+      app.agent(
+        'per-mile',
+        rides.stream().filter(keep).map(transform),
+        async function* (stream) {
+          for await (const event of stream) yield event.value
+        },
+        { sink: [out] },
+      )
+      const started = app.start()
+      return {
+        running: started.then((worker) => worker.done),
+        stop: async () => {
+          await started.catch(() => undefined)
+          await app.stop()
+        },
+      }
+    },
+  }
+}
+
+function kafkaStreams(peer: KafkaStreamsPeer): Subject<PipelineRun> {
+  return {
+    name: STREAMS,
+    start: (run) => peer.start(run.group, run.input, run.output),
+    cpuSeconds: () => peer.cpuSeconds(),
+  }
+}
+
+export default async function pipelineBench(broker: string, argv: string[]): Promise<Report> {
+  const args = benchArgs(argv, { records: 500_000, rounds: 7, warmup: 1, only: '', streamThreads: 1 })
   const url = `kafka://${broker}`
   const transport = openTransport(url)
+  const admin = transport.admin()
   const id = randomUUID().slice(0, 8)
   const input = `bench-pipeline-in-${id}`
-  const outputs: string[] = []
-  const measurements: Measurement[] = []
+  const topics = [input]
+  const groups: string[] = []
+  const peer = await KafkaStreamsPeer.open(broker, args.streamThreads)
+  const observer = await Observer.open(broker)
   try {
-    await transport.admin().createTopics([{ topic: input, partitions: PARTITIONS }])
-    console.log(
-      `Pipeline bench: ${total.toLocaleString('en-US')} JSON records, ${PARTITIONS} partitions, best of ${rounds} alternating rounds, broker ${broker}`,
+    await admin.createTopics([{ topic: input, partitions: PARTITIONS }])
+    await topicReady(admin, input, PARTITIONS)
+    console.error(
+      `Pipeline bench: ${args.records.toLocaleString('en-US')} JSON records, ${PARTITIONS} partitions, ` +
+        `${args.warmup} warm-up + ${args.rounds} measured rounds, broker ${broker}`,
     )
-    const kept = await fill(transport, input, total)
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [runLoop, runAgent] : [runAgent, runLoop]
-      for (const run of order) {
-        const output = `bench-pipeline-out-${randomUUID().slice(0, 8)}`
-        outputs.push(output)
-        await transport.admin().createTopics([{ topic: output, partitions: PARTITIONS }])
-        const seconds = await run(url, input, output, total)
-        const produced = (await transport.admin().listOffsets(output, 'latest')).reduce(
-          (n, o) => n + o.offset,
-          0,
-        )
-        if (produced < kept) throw new Error(`${output}: ${produced} outputs, expected ${kept}`)
-        const subject = run === runLoop ? LOOP : OURS
-        const m = {
-          case: 'map+filter+produce',
-          subject,
-          seconds,
-          records: total,
-          recordsPerSec: total / seconds,
-        }
-        const previous = measurements.find((x) => x.subject === subject)
-        if (!previous) measurements.push(m)
-        else if (m.recordsPerSec > previous.recordsPerSec) Object.assign(previous, m)
-      }
+    const kept = await fill(transport, input, args.records)
+    const result = await runCase<PipelineRun>(
+      {
+        name: 'map+filter+produce',
+        records: args.records,
+        subjects: [loop(url), agent(url), kafkaStreams(peer)],
+        prepare: async (subject) => {
+          const tag = randomUUID().slice(0, 8)
+          const output = `bench-pipeline-out-${tag}`
+          const group = `bench-pipeline-${subject.name.split(' ')[0]!.toLowerCase()}-${tag}`
+          topics.push(output)
+          groups.push(group)
+          await admin.createTopics([{ topic: output, partitions: PARTITIONS }])
+          await topicReady(admin, output, PARTITIONS)
+          return {
+            input,
+            output,
+            group,
+            observe: { kind: 'end-offsets', topic: output },
+            expected: kept,
+            verify: () => verify(transport, output),
+          }
+        },
+      },
+      { ...args, observer },
+    )
+    return {
+      name: 'pipeline',
+      date: new Date().toISOString(),
+      environment: benchEnvironment({
+        records: args.records,
+        outputRecords: kept,
+        partitions: PARTITIONS,
+        rounds: args.rounds,
+        warmup: args.warmup,
+        kafkaStreamsThreads: args.streamThreads,
+        kafkaStreamsCommitIntervalMs: 100,
+        agentCommitIntervalMs: 100,
+        loadAverage1mPerRound: result.load.join(' '),
+      }),
+      method: METHOD,
+      baseline: LOOP,
+      measurements: result.measurements,
+      comparisons: [result.compare(STREAMS, OURS, 1.0), result.compare(LOOP, OURS, 0.85)].filter(
+        (c) => c !== undefined,
+      ),
     }
   } finally {
-    await transport
-      .admin()
-      .deleteTopics([input, ...outputs])
-      .catch(() => undefined)
+    await peer.close().catch(() => undefined)
+    await observer.close().catch(() => undefined)
+    for (const group of groups) await admin.deleteGroup(group).catch(() => undefined)
+    await admin.deleteTopics(topics).catch(() => undefined)
     await transport.close()
   }
-  return {
-    name: 'pipeline',
-    date: new Date().toISOString(),
-    environment: benchEnvironment({
-      records: total,
-      partitions: PARTITIONS,
-    }),
-    baseline: LOOP,
-    measurements,
+}
+
+const METHOD =
+  'Input filled once before the rounds; each run gets a fresh output topic and consumer group / application id. ' +
+  'Clock: from the moment the subject is started (in-process start call, or the start command to the warm ' +
+  'Kafka Streams JVM) until the output topic end offsets, polled every 20 ms by a separate observer process, reach the number of ' +
+  'output records. One discarded warm-up round, then rounds with the subjects in rotated order. ' +
+  'records/s = input records / seconds; figure = median of the rounds.'
+
+/** Every output record must be exactly what the loop would write for its ride (key, JSON, number format). */
+async function verify(transport: Transport, output: string): Promise<void> {
+  for (const r of await readSample(transport, output, 200)) {
+    const value = r.value?.toString() ?? ''
+    const out = JSON.parse(value) as { id: number }
+    const expected = ride(out.id)
+    if (value !== JSON.stringify(transform(expected)) || r.key?.toString() !== expected.vendor)
+      throw new Error(`${output}: record ${r.partition}@${r.offset} is ${r.key?.toString()} ${value}`)
   }
 }

@@ -1,96 +1,102 @@
-/** Runs Kafka's own ProducerPerformance and ConsumerPerformance (kafka-tools jar) as the JVM baseline. */
-import { spawn } from 'node:child_process'
+/**
+ * Kafka's own ProducerPerformance and ConsumerPerformance (the kafka-tools jar) as the JVM baseline,
+ * run by bench/peers/kafka-tools/WarmTools.java: one JVM for the whole bench, so its JIT warms in
+ * the discarded round like the Node.js clients do. The tools' own figures are only logged; the
+ * bench's clock stops by the same broker-side observation as for every other subject.
+ */
 import { join } from 'node:path'
 import { fetchJars, kafkaHome } from '../../scripts/kafka/broker.js'
+import { PeerProcess } from './peer-process.js'
+import type { Started } from './rounds.js'
 
-export interface ToolResult {
-  recordsPerSec: number
-  mbPerSec: number
-  output: string
+const source = join(import.meta.dirname, '..', 'peers', 'kafka-tools', 'WarmTools.java')
+
+export interface ProducerPerfOptions {
+  topic: string
+  records: number
+  valueBytes: number
+  /** Producer configs, e.g. acks, batch.size, max.in.flight.requests.per.connection. */
+  props: Record<string, string | number>
 }
 
-function run(main: string, args: string[]): Promise<string> {
-  fetchJars()
-  const lib = join(kafkaHome(), 'lib')
-  const logProps = `-Dlog4j2.configurationFile=${join(import.meta.dirname, '..', '..', 'scripts', 'kafka', 'log4j2.properties')}`
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', [
+export class KafkaTools {
+  readonly #jvm: PeerProcess
+  readonly #bootstrap: string
+
+  private constructor(jvm: PeerProcess, bootstrap: string) {
+    this.#jvm = jvm
+    this.#bootstrap = bootstrap
+  }
+
+  static async open(bootstrap: string): Promise<KafkaTools> {
+    const lib = fetchJars()
+    const jvm = new PeerProcess('kafka-tools', 'java', [
       '-Xmx1g',
-      logProps,
+      `-Dlog4j2.configurationFile=${join(import.meta.dirname, '..', '..', 'scripts', 'kafka', 'log4j2.properties')}`,
       `-Dkafka.logs.dir=${join(kafkaHome(), 'logs')}`,
       '-cp',
       `${lib}/*`,
-      main,
-      ...args,
+      source,
     ])
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${main} exited ${code}:\n${output}`)),
+    await jvm.next((line) => line === '@@ready')
+    return new KafkaTools(jvm, bootstrap)
+  }
+
+  /** One tool run; `running` resolves with the tool's last output lines when its main returns. */
+  #run(main: string, args: string[]): Started {
+    const running = this.#jvm
+      .ask([main, ...args].join(' '), (l) => l.startsWith('@@'))
+      .then((line) => {
+        if (line !== '@@done') throw new Error(`${main}: ${line.slice(2)}\n${this.#jvm.recent().join('\n')}`)
+        return this.#jvm.recent()
+      })
+    return {
+      running,
+      stop: async () => {
+        await running
+      },
+    }
+  }
+
+  producerPerformance(options: ProducerPerfOptions): Started {
+    const props = Object.entries({ 'bootstrap.servers': this.#bootstrap, ...options.props }).map(
+      ([k, v]) => `${k}=${v}`,
     )
-  })
-}
+    return this.#run('org.apache.kafka.tools.ProducerPerformance', [
+      '--topic',
+      options.topic,
+      '--num-records',
+      String(options.records),
+      '--record-size',
+      String(options.valueBytes),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      ...props,
+    ])
+  }
 
-/** `N records sent, X records/sec (Y MB/sec), ...` is the tool's closing line. */
-export async function producerPerformance(
-  bootstrap: string,
-  topic: string,
-  records: number,
-  size: number,
-): Promise<ToolResult> {
-  const output = await run('org.apache.kafka.tools.ProducerPerformance', [
-    '--topic',
-    topic,
-    '--num-records',
-    String(records),
-    '--record-size',
-    String(size),
-    '--throughput',
-    '-1',
-    '--producer-props',
-    `bootstrap.servers=${bootstrap}`,
-    'acks=all',
-    'linger.ms=5',
-    'batch.size=65536',
-  ])
-  const line =
-    output
-      .trim()
-      .split('\n')
-      .filter((l) => l.includes('records sent'))
-      .pop() ?? ''
-  const match = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(line)
-  if (!match) throw new Error(`Could not read ProducerPerformance output:\n${output}`)
-  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), output: line }
-}
+  /** In group mode (it always subscribes); it commits what it read when it closes (auto-commit). */
+  consumerPerformance(topic: string, records: number, group: string): Started {
+    return this.#run('org.apache.kafka.tools.ConsumerPerformance', [
+      '--bootstrap-server',
+      this.#bootstrap,
+      '--topic',
+      topic,
+      '--messages',
+      String(records),
+      '--group',
+      group,
+      '--timeout',
+      '60000',
+    ])
+  }
 
-/** Its data line: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ... */
-export async function consumerPerformance(
-  bootstrap: string,
-  topic: string,
-  records: number,
-): Promise<ToolResult> {
-  const output = await run('org.apache.kafka.tools.ConsumerPerformance', [
-    '--bootstrap-server',
-    bootstrap,
-    '--topic',
-    topic,
-    '--messages',
-    String(records),
-    '--timeout',
-    '60000',
-    '--group',
-    `bench-perf-${Date.now()}`,
-  ])
-  const lines = output.trim().split('\n')
-  const header = lines.findIndex((l) => l.startsWith('start.time'))
-  const columns = lines[header]?.split(',').map((c) => c.trim()) ?? []
-  const values = lines[header + 1]?.split(',').map((c) => c.trim()) ?? []
-  const get = (name: string): number => Number(values[columns.indexOf(name)])
-  const recordsPerSec = get('nMsg.sec')
-  if (!Number.isFinite(recordsPerSec))
-    throw new Error(`Could not read ConsumerPerformance output:\n${output}`)
-  return { recordsPerSec, mbPerSec: get('MB.sec'), output: `${lines[header]}\n${lines[header + 1]}` }
+  cpuSeconds(): number {
+    return this.#jvm.cpuSeconds()
+  }
+
+  close(): Promise<void> {
+    return this.#jvm.close()
+  }
 }

@@ -2,6 +2,8 @@
 
 export interface Progress {
   add(n: number): void
+  /** Sets the count seen so far, e.g. from an observer of the output topic's end offsets. */
+  set(count: number): void
   done(): void
 }
 
@@ -30,6 +32,10 @@ export function progress(label: string, total: number): Progress {
   return {
     add(n) {
       count += n
+      show()
+    },
+    set(n) {
+      count = n
       show()
     },
     done() {
