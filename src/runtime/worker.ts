@@ -464,6 +464,18 @@ export class Worker {
 
   /** Sorts a poll failure (faults.ts); false when it stopped the worker. */
   #pollFailed(error: unknown): boolean {
+    // A consumer fenced in its group is a static member whose instance id another process took
+    // (KIP-345): two workers claim one identity, and only stopping this one ends it.
+    if (error instanceof TributaryError && error.code === 'FENCED') {
+      this.#fail(
+        new TributaryError(
+          'FENCED',
+          `${error.message} (another worker runs with groupInstanceId ${this.config.groupInstanceId ?? '(none)'}; this one stops)`,
+          { cause: error },
+        ),
+      )
+      return false
+    }
     const kind = classify(error)
     if (kind === 'transient') {
       if (!this.#outage) {

@@ -84,3 +84,39 @@ test('two agents on one topic run as one task per partition, listed with their s
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('a static worker whose instance id another worker took stops with FENCED, naming the instance id', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-static-'))
+  const broker = `memory://static-${randomUUID()}`
+  const make = (): App => {
+    const a = new App({
+      id: 'static',
+      broker,
+      web: false,
+      stateDir: dir,
+      groupInstanceId: 'node-1',
+      log: () => undefined,
+    })
+    const input = a.topic('in', { key: string, value: json<number>() })
+    a.agent('read', input, async (stream) => {
+      for await (const _ of stream);
+    })
+    return a
+  }
+  const first = make()
+  const second = make()
+  try {
+    const worker = await first.start()
+    await until('the first worker runs its task', () => worker.tasks().length === 1)
+    await second.start()
+    await assert.rejects(worker.done, (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'FENCED')
+      assert.match(error.message, /groupInstanceId node-1/)
+      return true
+    })
+  } finally {
+    await second.stop()
+    await first.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
