@@ -423,10 +423,18 @@ export class Worker {
         this.#outage = undefined
       }
       const budget = this.config.maxBufferedRecords
-      for (const record of records) {
-        const task = this.#tasks.taskFor(record.topic, record.partition)
-        if (!task) continue
-        task.push(record)
+      // A poll hands out runs of one partition's records: look its task up once per run, not per record.
+      let task: StreamTask | undefined
+      let topic: string | undefined
+      let partition = -1
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!
+        if (record.partition !== partition || record.topic !== topic) {
+          topic = record.topic
+          partition = record.partition
+          task = this.#tasks.taskFor(topic, partition)
+        }
+        task?.push(record)
       }
       if (records.length > 0) this.#pauseFull(consumer, budget)
     }

@@ -105,15 +105,16 @@ function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => 
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
       // Like Kafka Streams, an output carries the event time and headers of the record it came from.
       const current = context.currentRecord()
-      const record: ProducerRecord = {
-        topic: topic.name,
-        key: current?.key ?? null,
-        value: topic.value.encode(value),
-      }
-      if (current) {
-        record.timestamp = current.timestamp
-        record.headers = withoutReplyHeaders(current.headers)
-      }
+      // One object literal per case, so that every output record has one shape from its creation.
+      const record: ProducerRecord = current
+        ? {
+            topic: topic.name,
+            key: current.key,
+            value: topic.value.encode(value),
+            timestamp: current.timestamp,
+            headers: withoutReplyHeaders(current.headers),
+          }
+        : { topic: topic.name, key: null, value: topic.value.encode(value) }
       // Not awaited: the send holds the offsets of the records in process until acknowledged.
       context.forward([record])
     }

@@ -43,7 +43,6 @@ export interface TaskHost {
   onFailure(task: StreamTask, error: Error): void
 }
 
-
 /** A commit cap: while a punctuation's outputs are in flight, commits stay where they were. */
 export interface Cap {
   offsets: Map<string, number | undefined>
@@ -66,6 +65,9 @@ export class StreamTask {
   readonly #byTopic = new Map<string, Runner[]>()
   readonly #positions = new Map<string, number>()
   readonly #caps = new Set<Cap>()
+  #lastTopic: string | undefined
+  #lastRunners: Runner[] | undefined
+  #lastTracker: OffsetTracker | undefined
   #state: TaskState = 'created'
   #streamTime = -1
   #outputs = 0
@@ -134,10 +136,18 @@ export class StreamTask {
   /** A fetched record enters the task. Records of a closing task are not taken (they are refetched). */
   push(record: ConsumedRecord): void {
     if (this.#closing) return
-    const runners = this.#byTopic.get(record.topic)
-    if (!runners) return
-    this.#positions.set(record.topic, record.offset + 1)
-    const entry = this.trackers.get(record.topic)!.hand(record, runners.length)
+    const topic = record.topic
+    // Records come in runs of one topic: its runners and tracker are looked up once per run.
+    if (topic !== this.#lastTopic) {
+      const runners = this.#byTopic.get(topic)
+      if (!runners) return
+      this.#lastTopic = topic
+      this.#lastRunners = runners
+      this.#lastTracker = this.trackers.get(topic)!
+    }
+    const runners = this.#lastRunners!
+    this.#positions.set(topic, record.offset + 1)
+    const entry = this.#lastTracker!.hand(record, runners.length)
     for (let i = 0; i < runners.length; i++) runners[i]!.queue.push(entry)
   }
 
@@ -220,10 +230,16 @@ export class StreamTask {
   produce(records: ProducerRecord[], runner: Runner, held: TrackedEntry | TrackedEntry[]): void {
     const count = records.length
     runner.tracker.hold(held)
-    this.#send(records, (error) => {
-      if (error !== undefined) return this.#undelivered(error)
-      runner.tracker.release(held)
-      for (let i = 0; i < count; i++) this.host.onProgress(runner.spec.name, 'out')
+    // One callback per output (this is the hot path): #send's bookkeeping is inlined, not wrapped.
+    this.#outputs++
+    this.host.produce(records, (error) => {
+      this.#outputs--
+      if (error !== undefined) this.#undelivered(error)
+      else {
+        runner.tracker.release(held)
+        for (let i = 0; i < count; i++) this.host.onProgress(runner.spec.name, 'out')
+      }
+      this.#sent()
     })
   }
 
@@ -258,13 +274,18 @@ export class StreamTask {
     this.host.produce(records, (error) => {
       this.#outputs--
       done(error)
-      if (this.#outputWaiters.length > 0 && this.#outputs < MAX_OUTPUTS_IN_FLIGHT / 2) {
-        const waiters = this.#outputWaiters
-        this.#outputWaiters = []
-        for (const wake of waiters) wake()
-      }
-      if (this.#outputs === 0) for (const wake of this.#drained.splice(0)) wake()
+      this.#sent()
     })
+  }
+
+  /** An output settled: wake who waits for room, or for no output in flight. */
+  #sent(): void {
+    if (this.#outputWaiters.length > 0 && this.#outputs < MAX_OUTPUTS_IN_FLIGHT / 2) {
+      const waiters = this.#outputWaiters
+      this.#outputWaiters = []
+      for (const wake of waiters) wake()
+    }
+    if (this.#outputs === 0 && this.#drained.length > 0) for (const wake of this.#drained.splice(0)) wake()
   }
 
   #undelivered(error: Error): void {
