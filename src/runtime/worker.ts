@@ -405,8 +405,9 @@ export class Worker {
       }
       let records
       try {
-        // Short polls: a stop waits for the one in progress.
-        records = await consumer.poll({ timeoutMs: 100, maxRecords: 2_000 })
+        // Short polls: a stop waits for the one in progress. Shorter still while a partition is
+        // paused: its task drains meanwhile, and it is resumed only between polls.
+        records = await consumer.poll({ timeoutMs: this.#paused.size > 0 ? 5 : 100, maxRecords: 2_000 })
       } catch (error) {
         if (consumer !== this.#consumer) continue
         if (!this.#pollFailed(error)) return

@@ -41,6 +41,8 @@ import type { Signal } from './signal.js'
 type FetchResponse = fetchV17.FetchResponse
 
 const OFFSET_OUT_OF_RANGE = 1
+/** The longest a fetch waits on the broker while another partition of ours is held back (see #send). */
+const HELD_BACK_WAIT_MS = 20
 
 /** Partition errors that clear up by themselves (leader moved, topic just created): the broker's retriable ones. */
 function transientPartitionError(code: number): boolean {
@@ -250,13 +252,19 @@ export class Fetcher {
       states.map((s) => [key(s.topic, s.partition), { state: s, epoch: s.epoch, offset: s.offset }]),
     )
     for (const s of states) s.busy = true
+    // A partition held back (paused, or at its budget) wants a fetch as soon as it is resumed or
+    // drained, and a broker answers one request per connection at a time: a long poll for the
+    // others would hold its fetch up for all of maxWaitMs. So wait briefly while any is held back.
+    const budget = this.#options.maxBufferedRecordsPerPartition
+    let heldBack = false
+    for (const s of this.#states.values()) if (!s.busy && (s.paused || s.buffered >= budget)) heldBack = true
     this.#busyNodes.add(node)
     const options = {
       node,
       topics,
       minBytes: 1,
       maxBytes: FETCH_MAX_BYTES,
-      maxWaitTime: this.#options.maxWaitMs,
+      maxWaitTime: heldBack ? Math.min(this.#options.maxWaitMs, HELD_BACK_WAIT_MS) : this.#options.maxWaitMs,
       isolationLevel: this.#options.readCommitted ? 1 : 0,
       connectionPool: this.#pool,
     }
