@@ -16,8 +16,9 @@ test('a processor after a groupBy sees every record of its new key in order, and
       const seen = new Map<string, string[]>()
       return {
         process: (event, ctx) => {
-          const path = [...(seen.get(event.key) ?? []), event.value.page]
-          seen.set(event.key, path)
+          const user = event.key ?? '(no key)'
+          const path = [...(seen.get(user) ?? []), event.value.page]
+          seen.set(user, path)
           ctx.forward(paths, { value: path })
         },
       }
