@@ -10,7 +10,8 @@ export interface Subject {
 }
 
 /**
- * One per platformatic client. Until the cluster has answered this client once, every call races
+ * One per platformatic client. Until the cluster has answered this client (or another client of
+ * its transport: `connection.reached`) once, every call races
  * a deadline: platformatic tries bootstrap brokers one after the other (each up to connectTimeout),
  * retries, and a host that accepts connections but never replies holds a request for the whole
  * request timeout, so a dead cluster could take minutes to report. Once the cluster answered (a
@@ -25,9 +26,14 @@ export class Link {
     this.connection = connection
   }
 
-  /** Whether the cluster has answered this client once: from then on, outages are ridden through. */
+  /** Whether the cluster has answered this client or its transport once: from then on, outages are ridden through. */
   get answered(): boolean {
-    return this.#answered
+    return this.#answered || this.connection.reached.answered
+  }
+
+  #heard(): void {
+    this.#answered = true
+    this.connection.reached.answered = true
   }
 
   context(action: string, subject: Subject = {}): ErrorContext {
@@ -43,13 +49,13 @@ export class Link {
   /** Runs `operation`, mapping its failure to a TributaryError that says what `action` was. */
   async run<T>(action: string, operation: () => Promise<T>, subject: Subject = {}): Promise<T> {
     try {
-      const result = this.#answered
+      const result = this.answered
         ? await operation()
         : await this.#bounded(operation(), () => this.context(action, subject))
-      this.#answered = true
+      this.#heard()
       return result
     } catch (error) {
-      if (protocolIds(error).length > 0) this.#answered = true
+      if (protocolIds(error).length > 0) this.#heard()
       throw toTributaryError(error, this.context(action, subject))
     }
   }
@@ -58,7 +64,7 @@ export class Link {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         // The cluster answered another call meanwhile: this one is under way, let it finish.
-        if (!this.#answered)
+        if (!this.answered)
           reject(unreachable(context(), [], `no answer within ${UNREACHABLE_AFTER_MS / 1000} s`))
       }, UNREACHABLE_AFTER_MS)
       promise.then(

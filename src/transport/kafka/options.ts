@@ -61,6 +61,12 @@ export interface ResolvedConnection {
   requestTimeoutMs: number
   tls: boolean | Record<string, unknown> | undefined
   sasl: ConnectionOptions['sasl']
+  /**
+   * Whether the cluster has answered any client of this transport. The first-contact bound (link.ts)
+   * exists to report a wrong address or a dead cluster quickly; once one client got an answer, the
+   * address is right, and a client that first speaks during an outage rides it through too.
+   */
+  reached: { answered: boolean }
 }
 
 export function resolveConnection(
@@ -78,7 +84,15 @@ export function resolveConnection(
       )
     }
   }
-  return { brokers, display, connectTimeoutMs, requestTimeoutMs, tls: options.tls, sasl: options.sasl }
+  return {
+    brokers,
+    display,
+    connectTimeoutMs,
+    requestTimeoutMs,
+    tls: options.tls,
+    sasl: options.sasl,
+    reached: { answered: false },
+  }
 }
 
 /**
