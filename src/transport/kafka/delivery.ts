@@ -2,22 +2,26 @@
  * Delivers one produce request through transient failures (a broker restarting, a leader moving,
  * a refused connection) until its delivery deadline, as Kafka's producer does within
  * delivery.timeout.ms. Partitions the broker already acknowledged are not sent again: an
- * idempotent producer numbers a partition's batch once (platformatic moves a partition's sequence
- * on only when it was acknowledged), so a retry of the rest carries the same sequence numbers and
+ * idempotent producer numbers a partition's batch once (its sequence moves on only when the batch
+ * was acknowledged: produce.ts, and platformatic's producer in transactions), so a retry of the rest carries the same sequence numbers and
  * the broker drops any copy it already wrote instead of writing it twice.
  */
-import type { MessageToProduce, ProduceResult } from '@platformatic/kafka'
 import type { Link } from './link.js'
+import type { OutMessage, Produced, ProducedOffset } from './produce.js'
 import { retryTransient } from './retry.js'
 
-type Offsets = NonNullable<ProduceResult['offsets']>
+/** Offsets as produce.ts or platformatic (bigint offsets) report them. */
+interface Reported {
+  offsets?: Array<{ topic: string; partition: number; offset: number | bigint }>
+}
 
-/** What platformatic says was written before a send failed (its error's `produced`), anywhere in the tree. */
-function producedIn(error: unknown, depth = 0): Offsets {
+/** What was written before a send failed (its error's `produced`), anywhere in the tree. */
+function producedIn(error: unknown, depth = 0): ProducedOffset[] {
   if (error === null || typeof error !== 'object' || depth > 8) return []
-  const found = error as { produced?: ProduceResult; cause?: unknown; errors?: unknown[] }
+  const found = error as { produced?: Reported; cause?: unknown; errors?: unknown[] }
   const own = found.produced?.offsets ?? []
-  if (own.length > 0) return own
+  if (own.length > 0)
+    return own.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }))
   const inner = [found.cause, ...(Array.isArray(found.errors) ? found.errors : [])]
   for (const e of inner) {
     const offsets = producedIn(e, depth + 1)
@@ -32,10 +36,10 @@ export async function deliver(
   link: Link,
   action: string,
   deadline: number,
-  messages: MessageToProduce[],
-  send: (messages: MessageToProduce[]) => Promise<ProduceResult>,
-): Promise<ProduceResult> {
-  const written: Offsets = []
+  messages: OutMessage[],
+  send: (messages: OutMessage[]) => Promise<Produced>,
+): Promise<Produced> {
+  const written: ProducedOffset[] = []
   let pending = messages
   return retryTransient(link, deadline, async () => {
     if (pending.length === 0) return { offsets: written }

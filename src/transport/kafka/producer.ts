@@ -3,12 +3,7 @@
  * SendQueue. Sends ride out a cluster outage: transient failures are retried within
  * DELIVERY_TIMEOUT_MS of the send (delivery.ts), then the send fails with canRetry: true.
  */
-import {
-  ProduceAcks,
-  Producer as PltProducer,
-  type MessageToProduce,
-  type ProduceResult,
-} from '@platformatic/kafka'
+import { ProduceAcks, Producer as PltProducer } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import { partitionForKey } from '../partitioner.js'
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.js'
@@ -21,8 +16,9 @@ import {
   type ResolvedConnection,
   type ResolvedProducerOptions,
 } from './options.js'
-import { estimateSize, toMessage } from './records.js'
-import { isTransient, retryTransient } from './retry.js'
+import { ProduceClient, type OutMessage, type Produced, type ProducerIdentity } from './produce.js'
+import { estimateSize } from './records.js'
+import { retryTransient } from './retry.js'
 import { SendQueue, TIMESTAMP_WINDOW_MS, type Prepared, type Run, type Sender } from './send-queue.js'
 import { KafkaTransaction, type TransactionHost } from './transaction.js'
 
@@ -34,6 +30,9 @@ export class KafkaProducer implements Producer, TransactionHost {
   readonly #options: ResolvedProducerOptions
   readonly #queue: SendQueue
   readonly #plain: Sender
+  readonly #produce: ProduceClient
+  /** The idempotent producer's id and epoch, once InitProducerId has answered. */
+  #identity: Promise<ProducerIdentity> | undefined
   readonly #roundRobin = new Map<string, number>()
   readonly #onClose: () => void
   #transaction: KafkaTransaction | undefined
@@ -63,9 +62,8 @@ export class KafkaProducer implements Producer, TransactionHost {
     })
     this.link = new Link(connection)
     this.#queue = new SendQueue((records, deadline) => this.#prepare(records, deadline), idempotent ? 1 : 5)
-    // Platformatic's send ignores the client's acks (it defaults each call to 1, or 'all' when idempotent).
-    const sendAcks = ACKS[acks]
-    this.#plain = (messages, deadline) => this.#plainSend(messages, deadline, sendAcks)
+    this.#produce = new ProduceClient(this.#client, ACKS[acks], connection.requestTimeoutMs, compression)
+    this.#plain = (messages, deadline) => this.#plainSend(messages, deadline)
     this.#onClose = onClose
   }
 
@@ -95,27 +93,39 @@ export class KafkaProducer implements Producer, TransactionHost {
   }
 
   /**
-   * A send outside transactions. When one failed unacknowledged (its deadline passed during an
-   * outage), the broker may hold its batch all the same, and platformatic would number the next
-   * batch with the same sequence: the broker would take it for a duplicate, acknowledge it and
-   * drop it. So the next send first gets a new producer id (InitProducerId), whose sequences start
-   * afresh, as Kafka's producer resets its epoch (KIP-360).
+   * A send outside transactions, encoded by us (produce.ts). When one failed unacknowledged (its
+   * deadline passed during an outage, or the broker refused a batch), the broker may hold that
+   * batch all the same, and the next batch would carry the same sequence: the broker would take it
+   * for a duplicate, acknowledge it and drop it. So the next send first gets a new producer id
+   * (InitProducerId), whose sequences start afresh, as Kafka's producer resets its epoch (KIP-360).
    */
-  async #plainSend(messages: MessageToProduce[], deadline: number, acks: number): Promise<ProduceResult> {
+  async #plainSend(messages: OutMessage[], deadline: number): Promise<Produced> {
     if (this.#unresolved && this.#options.idempotent) {
-      await this.link.run('send records', () =>
-        this.#client.initIdempotentProducer({ producerId: -1n, producerEpoch: -1 }),
-      )
+      this.#identity = undefined
       this.#unresolved = false
     }
     try {
+      const identity = this.#options.idempotent ? await this.#idempotentIdentity() : undefined
       return await deliver(this.link, 'send records', deadline, messages, (batch) =>
-        this.#client.send({ messages: batch, acks }),
+        this.#produce.send(batch, identity),
       )
     } catch (error) {
-      if (isTransient(error)) this.#unresolved = true
+      this.#unresolved = true
       throw error
     }
+  }
+
+  #idempotentIdentity(): Promise<ProducerIdentity> {
+    const identity = (this.#identity ??= this.link
+      .run('send records', () => this.#client.initIdempotentProducer({ producerId: -1n, producerEpoch: -1 }))
+      .then((info) => {
+        this.#produce.resetSequences()
+        return { producerId: info.producerId, producerEpoch: info.producerEpoch }
+      }))
+    identity.catch(() => {
+      if (this.#identity === identity) this.#identity = undefined
+    })
+    return identity
   }
 
   async beginTransaction(): Promise<Transaction> {
@@ -180,7 +190,7 @@ export class KafkaProducer implements Producer, TransactionHost {
   /** Chooses every record's partition (murmur2 of the key, as Java does; round robin without key). */
   async #prepare(records: ProducerRecord[], deadline: number): Promise<Prepared> {
     const counts = await this.#partitionCounts(records, deadline)
-    const messages = new Array<MessageToProduce>(records.length)
+    const messages = new Array<OutMessage>(records.length)
     const now = Date.now()
     const runs: Run[] = []
     const first = records[0]?.timestamp ?? now
@@ -213,7 +223,7 @@ export class KafkaProducer implements Producer, TransactionHost {
       }
       let partition = r.partition
       if (partition === undefined) partition = r.key ? partitionForKey(r.key, count) : next++ % count
-      messages[i] = toMessage(topic, partition, r.key, r.value, r.headers, r.timestamp)
+      messages[i] = { topic, partition, key: r.key, value: r.value, headers: r.headers, timestamp }
       bytes += estimateSize(r.key, r.value, r.headers)
     }
     if (topic !== undefined) this.#roundRobin.set(topic, next % Math.max(count, 1))

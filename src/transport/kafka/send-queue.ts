@@ -1,18 +1,20 @@
 /**
  * Turns send() calls into produce requests: in call order, coalesced up to PRODUCE_REQUEST_BYTES
  * when the window is full (sends waiting behind it become one request; a large one is split), with at most
- * `maxInFlight` requests out. An idempotent producer gets 1: platformatic numbers a batch's
- * sequence when it builds the request, so two requests in flight to a partition would carry the
- * same sequence and the broker would drop the second as a duplicate while acknowledging it.
+ * `maxInFlight` requests out. An idempotent producer gets 1: a partition's sequence moves on when
+ * its batch is acknowledged (produce.ts, and platformatic in transactions), so two requests in
+ * flight to a partition would carry the same sequence and the broker would drop the second as a
+ * duplicate while acknowledging it.
  *
- * A request also never spans TIMESTAMP_WINDOW_MS of record timestamps: platformatic writes a
- * record's timestamp as a zigzag varint delta from its batch's first record, and its encoder
- * (@platformatic/dynamic-buffer 0.3.1, int64ZigZagEncode shifts by 31, a 32-bit loop mask)
- * corrupts any delta of 2^31 ms or more: the broker would store a wrong timestamp.
+ * A request also never spans TIMESTAMP_WINDOW_MS of record timestamps. Our encoder
+ * (wire/batch-encode.ts) writes any delta exactly, but transactional batches are still encoded by
+ * platformatic, which writes a record's timestamp as a zigzag varint delta from its batch's first
+ * record with an encoder (@platformatic/dynamic-buffer 0.3.1, int64ZigZagEncode shifts by 31, a
+ * 32-bit loop mask) that corrupts any delta of 2^31 ms or more.
  */
-import type { MessageToProduce, ProduceResult } from '@platformatic/kafka'
 import type { ProducerRecord, RecordMetadata } from '../types.js'
 import { DELIVERY_TIMEOUT_MS, PRODUCE_REQUEST_BYTES } from './options.js'
+import type { OutMessage, Produced } from './produce.js'
 
 /** Below 2^30 ms (12.4 days) both ways, every delta in a batch stays below 2^30: safe to encode. */
 export const TIMESTAMP_WINDOW_MS = 2 ** 30 - 3_600_000
@@ -25,7 +27,7 @@ export interface Run {
 }
 
 export interface Prepared {
-  messages: MessageToProduce[]
+  messages: OutMessage[]
   /** Estimated bytes of all messages, to size requests. */
   bytes: number
   /** One run when all timestamps fit one window (the usual case). */
@@ -33,7 +35,7 @@ export interface Prepared {
 }
 
 /** Sends one request; transient failures are retried until `deadline` (ms since the epoch). */
-export type Sender = (messages: MessageToProduce[], deadline: number) => Promise<ProduceResult>
+export type Sender = (messages: OutMessage[], deadline: number) => Promise<Produced>
 
 interface Job {
   sender: Sender
@@ -221,12 +223,12 @@ export class SendQueue {
  * batch's base offset plus its index among the request's records for that partition.
  * With acks 0 the broker answers nothing: offsets are -1, as in Kafka's own producer.
  */
-function assignOffsets(slices: Slice[], result: ProduceResult): void {
+function assignOffsets(slices: Slice[], result: Produced): void {
   const bases = new Map<string, number[]>()
   for (const o of result.offsets ?? []) {
     let list = bases.get(o.topic)
     if (!list) bases.set(o.topic, (list = []))
-    list[o.partition] = Number(o.offset)
+    list[o.partition] = o.offset
   }
   const counts = new Map<string, number[]>()
   let topic: string | undefined
@@ -244,7 +246,7 @@ function assignOffsets(slices: Slice[], result: ProduceResult): void {
         if (!list) counts.set(topic, (list = []))
         topicCounts = list
       }
-      const partition = message.partition!
+      const partition = message.partition
       const index = topicCounts[partition] ?? 0
       topicCounts[partition] = index + 1
       const base = topicBases[partition]

@@ -5,6 +5,7 @@ import type { Consumer, ProducerRecord, RecordMetadata, Transaction, TopicPartit
 import { KafkaConsumer } from './consumer.js'
 import { deliver } from './delivery.js'
 import type { Link } from './link.js'
+import { toMessage } from './records.js'
 import type { Sender } from './send-queue.js'
 
 type PltTransaction = NonNullable<PltProducer['transaction']>
@@ -32,9 +33,20 @@ export class KafkaTransaction implements Transaction {
     this.#transaction = transaction
     this.#sender = (messages, deadline) => {
       this.#touched = true
-      return deliver(host.link, 'send records in a transaction', deadline, messages, (batch) =>
-        transaction.send({ messages: batch }),
-      )
+      // Transactional batches still go through platformatic's producer, which adds each new
+      // partition to the transaction (AddPartitionsToTxn) before it sends.
+      return deliver(host.link, 'send records in a transaction', deadline, messages, async (batch) => {
+        const result = await transaction.send({
+          messages: batch.map((m) => toMessage(m.topic, m.partition, m.key, m.value, m.headers, m.timestamp)),
+        })
+        return {
+          offsets: (result.offsets ?? []).map(({ topic, partition, offset }) => ({
+            topic,
+            partition,
+            offset: Number(offset),
+          })),
+        }
+      })
     }
   }
 
