@@ -117,6 +117,18 @@ export class Cursor {
     return this.buffer.subarray(at, at + length)
   }
 
+  /** `length` bytes of UTF-8 as a string (header names). */
+  utf8(length: number): string {
+    const at = this.#need(length)
+    return this.buffer.toString('utf8', at, at + length)
+  }
+
+  /** A UUID (topic ids of Fetch v13+) in the 8-4-4-4-12 form platformatic's metadata uses. */
+  uuid(): string {
+    const hex = this.buffer.toString('hex', this.#need(16), this.position)
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  }
+
   skip(length: number): void {
     this.#need(length)
   }
