@@ -31,6 +31,8 @@ const TIMESTAMP_LOG_APPEND = 1 << 3
 const TRANSACTIONAL = 1 << 4
 const CONTROL = 1 << 5
 const ABORT = 0
+/** The codec names of the attribute bits (KIP-110 added zstd). */
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
 const int64 = (b: Buffer, at: number): number => b.readInt32BE(at) * 0x1_0000_0000 + b.readUInt32BE(at + 4)
 
@@ -91,7 +93,7 @@ export function decodeBatches(
     const algorithm = compressionsAlgorithmsByBitmask[compression]
     if (compression !== 0 && (algorithm === undefined || algorithm.available === false))
       throw fail(
-        `it is compressed with codec ${compression}, which this Node.js cannot decompress`,
+        `it is compressed with ${CODECS[compression] ?? `codec ${compression}`}, which this Node.js cannot decompress`,
         undefined,
         'NOT_SUPPORTED',
       )
