@@ -9,8 +9,10 @@
  * Faults: a broker that cannot be reached, a leader that moved, a request that timed out are
  * retried forever, with a backoff of at most 2 s, so fetching resumes by itself within seconds of
  * the cluster answering again; the outage is noted (outage.ts) for `poll` to report once. Only an
- * error that retrying cannot cure (authorization, offset out of range with offsetReset 'none')
- * fails `poll`, with canRetry: false.
+ * error that retrying cannot cure (authorization, offset out of range with offsetReset 'none', a
+ * record batch that fails its CRC or cannot be decompressed here) fails `poll`, with canRetry:
+ * false; a partition stopped by an unreadable batch is fetched again after a seek, like Kafka's
+ * consumer, which returns the records before it and then throws at its offset.
  */
 import {
   ConnectionPool,
