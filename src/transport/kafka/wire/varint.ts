@@ -90,6 +90,11 @@ export class Cursor {
   uvarint(): number {
     const buffer = this.buffer
     let at = this.position
+    // Most varints of a record (attributes, deltas, lengths below 64) are one byte.
+    if (at < this.end && buffer[at]! < 0x80) {
+      this.position = at + 1
+      return buffer[at]!
+    }
     let result = 0
     let scale = 1
     for (let i = 0; i < 8; i++) {
