@@ -1,5 +1,6 @@
 /**
- * The consumer's fetch loop on platformatic's raw `Consumer.fetch` (no MessagesStream): at most one
+ * The consumer's fetch loop, on Fetch requests of our own (fetch-send.ts) whose record batches we
+ * decode straight into ConsumedRecord (wire/batch-decode.ts), no MessagesStream: at most one
  * request in flight per broker and per partition, so records of a partition arrive in offset order;
  * a partition is not fetched while it is paused or holds its budget of records waiting for `poll`,
  * nor any while the partitions that are not paused hold the total budget (backpressure); a seek or
@@ -8,16 +9,18 @@
  * Faults: a broker that cannot be reached, a leader that moved, a request that timed out are
  * retried forever, with a backoff of at most 2 s, so fetching resumes by itself within seconds of
  * the cluster answering again; the outage is noted (outage.ts) for `poll` to report once. Only an
- * error that retrying cannot cure (authorization, offset out of range with offsetReset 'none')
- * fails `poll`, with canRetry: false.
+ * error that retrying cannot cure (authorization, offset out of range with offsetReset 'none', a
+ * record batch that fails its CRC or cannot be decompressed here) fails `poll`, with canRetry:
+ * false; a partition stopped by an unreadable batch is fetched again after a seek, like Kafka's
+ * consumer, which returns the records before it and then throws at its offset.
  */
 import {
   ConnectionPool,
   ProtocolError,
   protocolErrors,
   protocolErrorsCodesById,
+  type Broker,
   type Consumer as PltConsumer,
-  type fetchV17,
 } from '@platformatic/kafka'
 import type { TributaryError } from '../../errors.js'
 import type {
@@ -28,17 +31,17 @@ import type {
   Watermarks,
 } from '../types.js'
 import { RecordBuffer } from './buffer.js'
-import { responseIn, toTributaryError } from './errors.js'
+import { toTributaryError } from './errors.js'
 import { planFetches, type PartitionState, type PlannedFetch } from './fetch-plan.js'
+import { sendFetch } from './fetch-send.js'
 import type { Link } from './link.js'
 import { FETCH_MAX_BYTES, MAX_BUFFERED_RECORDS } from './options.js'
 import type { Outage } from './outage.js'
 import { listOffsets } from './positions.js'
-import { appendRecords } from './records.js'
 import { isTransient } from './retry.js'
 import type { Signal } from './signal.js'
-
-type FetchResponse = fetchV17.FetchResponse
+import { decodeBatches } from './wire/batch-decode.js'
+import type { FetchResult } from './wire/fetch.js'
 
 const OFFSET_OUT_OF_RANGE = 1
 /** The longest a fetch waits on the broker while another partition of ours is held back (see #send). */
@@ -244,10 +247,10 @@ export class Fetcher {
     const wanted = ready.filter((s) => !s.busy && this.#states.get(key(s.topic, s.partition)) === s)
     const busy = (node: number): boolean =>
       this.#busyNodes.has(node) || (this.#nodeRetryAt.get(node) ?? 0) > now
-    for (const plan of planFetches(wanted, metadata, busy)) this.#send(plan)
+    for (const plan of planFetches(wanted, metadata, busy)) this.#send(plan, metadata.brokers.get(plan.node))
   }
 
-  #send({ node, states, topics, names }: PlannedFetch): void {
+  #send({ node, states, topics, names }: PlannedFetch, broker: Broker | undefined): void {
     const sent = new Map(
       states.map((s) => [key(s.topic, s.partition), { state: s, epoch: s.epoch, offset: s.offset }]),
     )
@@ -259,25 +262,25 @@ export class Fetcher {
     let heldBack = false
     for (const s of this.#states.values()) if (!s.busy && (s.paused || s.buffered >= budget)) heldBack = true
     this.#busyNodes.add(node)
-    const options = {
-      node,
+    const request = {
       topics,
       minBytes: 1,
       maxBytes: FETCH_MAX_BYTES,
-      maxWaitTime: heldBack ? Math.min(this.#options.maxWaitMs, HELD_BACK_WAIT_MS) : this.#options.maxWaitMs,
+      maxWaitMs: heldBack ? Math.min(this.#options.maxWaitMs, HELD_BACK_WAIT_MS) : this.#options.maxWaitMs,
       isolationLevel: this.#options.readCommitted ? 1 : 0,
-      connectionPool: this.#pool,
     }
-    this.#client.fetch(options, (error, response) => {
+    sendFetch(this.#client, this.#pool, node, broker, request, (error, answer) => {
       this.#busyNodes.delete(node)
       for (const s of states) s.busy = false
       if (this.#closed) return
       try {
-        const answer = error ? responseIn<FetchResponse>(error) : response
-        if (!answer) {
+        // Partition errors come back in the answer; a top-level one fails the whole request.
+        const failure =
+          error ?? (answer && answer.errorCode !== 0 ? new ProtocolError(answer.errorCode) : undefined)
+        if (failure || !answer) {
           this.#nodeRetryAt.set(node, Date.now() + this.#backoff())
           this.#client.clearMetadata()
-          this.#noteFailure(error)
+          this.#noteFailure(failure)
         } else {
           this.#failingSince = undefined
           this.#outage.clear('fetch')
@@ -291,7 +294,7 @@ export class Fetcher {
   }
 
   #accept(
-    response: FetchResponse,
+    response: FetchResult,
     sent: Map<string, { state: PartitionState; epoch: number; offset: number }>,
     names: Map<string, string>,
   ): void {
@@ -300,29 +303,44 @@ export class Fetcher {
       const topic = names.get(topicResponse.topicId)
       if (topic === undefined) continue
       for (const p of topicResponse.partitions) {
-        const entry = sent.get(key(topic, p.partitionIndex))
+        const entry = sent.get(key(topic, p.partition))
         if (!entry) continue
         if (p.errorCode !== 0) {
           if (entry.state.epoch === entry.epoch) this.#partitionError(entry.state, p.errorCode)
           continue
         }
-        this.#outage.clear(`fetch ${key(topic, p.partitionIndex)}`)
+        this.#outage.clear(`fetch ${key(topic, p.partition)}`)
         // Facts about the log, whatever position they were fetched for.
-        const highWatermark = Number(p.highWatermark)
+        const highWatermark = p.highWatermark
         entry.state.watermarks = {
           highWatermark,
-          lastStableOffset: p.lastStableOffset >= 0n ? Number(p.lastStableOffset) : highWatermark,
+          lastStableOffset: p.lastStableOffset >= 0 ? p.lastStableOffset : highWatermark,
         }
         // Seeked, revoked or reset while in flight: what came back is for a position no longer wanted.
         if (entry.state.epoch !== entry.epoch) continue
-        if (!p.records || p.records.length === 0) continue
+        if (!p.records) continue
         const records: ConsumedRecord[] = []
         const aborted = this.#options.readCommitted ? p.abortedTransactions : undefined
-        const next = appendRecords(records, topic, p.partitionIndex, p.records, entry.offset, aborted)
+        let next: number
+        let unreadable: TributaryError | undefined
+        try {
+          next = decodeBatches(records, topic, p.partition, p.records, entry.offset, aborted)
+        } catch (error) {
+          // A corrupt batch: the records before it are good; the partition stops there until a seek.
+          unreadable = toTributaryError(
+            error,
+            this.#link.context('fetch records', { topic, partition: p.partition }),
+          )
+          next = Math.max(entry.offset, unreadable.offset ?? entry.offset)
+        }
         if (next > entry.state.offset) entry.state.offset = next
         if (records.length > 0) {
           this.#buffer.push(entry.state, records)
           arrived = true
+        }
+        if (unreadable) {
+          entry.state.retryAt = Number.POSITIVE_INFINITY
+          this.#fail(unreadable, entry.state)
         }
       }
     }

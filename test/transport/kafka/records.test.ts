@@ -1,52 +1,9 @@
-/** kafka:// record conversion: headers as ordered lists, bigint offsets and timestamps as numbers, transaction markers. */
+/** kafka:// record conversion: headers as ordered lists both ways, nulls and timestamps through the broker (decoding: wire/). */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { RecordsBatch } from '@platformatic/kafka'
-import { appendRecords, toHeaderMap, toMessage } from '../../../src/transport/kafka/records.js'
-import type { ConsumedRecord, Transport } from '../../../src/transport/types.js'
+import { toHeaderMap, toMessage } from '../../../src/transport/kafka/records.js'
+import type { Transport } from '../../../src/transport/types.js'
 import { createTopic, open, pollUntil } from './helpers.js'
-
-const CONTROL = 1 << 5
-const TRANSACTIONAL = 1 << 4
-const LOG_APPEND_TIME = 1 << 3
-
-function batch(firstOffset: number, count: number, options: Partial<RecordsBatch> = {}): RecordsBatch {
-  return {
-    firstOffset: BigInt(firstOffset),
-    length: 0,
-    partitionLeaderEpoch: 0,
-    magic: 2,
-    crc: 0,
-    attributes: 0,
-    lastOffsetDelta: count - 1,
-    firstTimestamp: 1_700_000_000_000n,
-    maxTimestamp: 1_700_000_000_000n + BigInt(count - 1),
-    producerId: -1n,
-    producerEpoch: -1,
-    firstSequence: 0,
-    records: Array.from({ length: count }, (_, i) => ({
-      length: 0,
-      attributes: 0,
-      timestampDelta: BigInt(i),
-      offsetDelta: i,
-      key: null,
-      value: Buffer.from(`v${firstOffset + i}`),
-      headers: [],
-    })),
-    ...options,
-  }
-}
-
-/** A commit (type 1) or abort (type 0) marker batch of a producer. */
-function marker(offset: number, producerId: bigint, type: 0 | 1): RecordsBatch {
-  const key = Buffer.alloc(4)
-  key.writeInt16BE(type, 2)
-  const control = batch(offset, 1, { attributes: CONTROL | TRANSACTIONAL, producerId })
-  control.records[0]!.key = key
-  return control
-}
-
-const values = (records: ConsumedRecord[]): string[] => records.map((r) => r.value!.toString())
 
 describe('record conversion (no broker)', () => {
   test('headers become a Map with one Buffer key per entry, so repeated names stay, in order', () => {
@@ -72,98 +29,6 @@ describe('record conversion (no broker)', () => {
     assert.equal(message.headers, undefined)
     assert.equal(message.partition, 3)
     assert.equal(message.timestamp, 1_700_000_000_123n)
-  })
-
-  test('offsets and CreateTime timestamps are numbers from the batch base plus deltas', () => {
-    const out: ConsumedRecord[] = []
-    const next = appendRecords(out, 't', 2, [batch(40, 3)], 40, undefined)
-    assert.equal(next, 43)
-    assert.deepEqual(
-      out.map((r) => [r.topic, r.partition, r.offset, r.timestamp]),
-      [
-        ['t', 2, 40, 1_700_000_000_000],
-        ['t', 2, 41, 1_700_000_000_001],
-        ['t', 2, 42, 1_700_000_000_002],
-      ],
-    )
-  })
-
-  test('on a LogAppendTime batch every record gets the broker time (the batch max timestamp)', () => {
-    const out: ConsumedRecord[] = []
-    appendRecords(
-      out,
-      't',
-      0,
-      [batch(0, 3, { attributes: LOG_APPEND_TIME, maxTimestamp: 1_800_000_000_000n })],
-      0,
-      undefined,
-    )
-    assert.deepEqual(
-      out.map((r) => r.timestamp),
-      [1_800_000_000_000, 1_800_000_000_000, 1_800_000_000_000],
-    )
-  })
-
-  test('records before the fetched offset (the start of a compressed batch) are skipped', () => {
-    const out: ConsumedRecord[] = []
-    assert.equal(appendRecords(out, 't', 0, [batch(10, 5)], 13, undefined), 15)
-    assert.deepEqual(values(out), ['v13', 'v14'])
-  })
-
-  test('header pairs become [name, value] in order; a null header value becomes an empty buffer', () => {
-    const b = batch(0, 1)
-    b.records[0]!.headers = [
-      [Buffer.from('x'), Buffer.from('1')],
-      [Buffer.from('x'), null],
-    ]
-    const out: ConsumedRecord[] = []
-    appendRecords(out, 't', 0, [b], 0, undefined)
-    assert.deepEqual(
-      out[0]!.headers.map(([k, v]) => [k, v.toString()]),
-      [
-        ['x', '1'],
-        ['x', ''],
-      ],
-    )
-  })
-
-  test('control batches are never records but move the next offset past them', () => {
-    const out: ConsumedRecord[] = []
-    const next = appendRecords(
-      out,
-      't',
-      0,
-      [batch(0, 2, { attributes: TRANSACTIONAL, producerId: 7n }), marker(2, 7n, 1)],
-      0,
-      [],
-    )
-    assert.equal(next, 3)
-    assert.deepEqual(values(out), ['v0', 'v1'])
-  })
-
-  test('read_committed drops an aborted transaction up to its marker, keeping other producers and later transactions', () => {
-    const txn = { attributes: TRANSACTIONAL }
-    const batches = [
-      batch(0, 2, { ...txn, producerId: 1n }), // aborted
-      batch(2, 1, { ...txn, producerId: 2n }), // committed later
-      batch(3, 1, { producerId: -1n }), // not transactional
-      marker(4, 1n, 0),
-      batch(5, 1, { ...txn, producerId: 1n }), // the same producer's next transaction: committed
-      marker(6, 2n, 1),
-      marker(7, 1n, 1),
-    ]
-    const out: ConsumedRecord[] = []
-    const next = appendRecords(out, 't', 0, batches, 0, [{ producerId: 1n, firstOffset: 0n }])
-    assert.equal(next, 8)
-    assert.deepEqual(values(out), ['v2', 'v3', 'v5'])
-  })
-
-  test('an aborted transaction whose marker is not in this fetch is still dropped (the broker listed it)', () => {
-    const out: ConsumedRecord[] = []
-    appendRecords(out, 't', 0, [batch(0, 3, { attributes: TRANSACTIONAL, producerId: 9n })], 0, [
-      { producerId: 9n, firstOffset: 0n },
-    ])
-    assert.deepEqual(out, [])
   })
 })
 

@@ -90,6 +90,11 @@ export class Cursor {
   uvarint(): number {
     const buffer = this.buffer
     let at = this.position
+    // Most varints of a record (attributes, deltas, lengths below 64) are one byte.
+    if (at < this.end && buffer[at]! < 0x80) {
+      this.position = at + 1
+      return buffer[at]!
+    }
     let result = 0
     let scale = 1
     for (let i = 0; i < 8; i++) {
@@ -115,6 +120,18 @@ export class Cursor {
   bytes(length: number): Buffer {
     const at = this.#need(length)
     return this.buffer.subarray(at, at + length)
+  }
+
+  /** `length` bytes of UTF-8 as a string (header names). */
+  utf8(length: number): string {
+    const at = this.#need(length)
+    return this.buffer.toString('utf8', at, at + length)
+  }
+
+  /** A UUID (topic ids of Fetch v13+) in the 8-4-4-4-12 form platformatic's metadata uses. */
+  uuid(): string {
+    const hex = this.buffer.toString('hex', this.#need(16), this.position)
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
   }
 
   skip(length: number): void {
