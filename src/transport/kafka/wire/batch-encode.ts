@@ -10,7 +10,8 @@
  * timestampDelta varlong | offsetDelta varint | key (varint length, -1 for null) | value (same) |
  * header count varint | headers (name: varint length + UTF-8, value: varint length, -1 for null).
  */
-import { compressionsAlgorithms, crc32c } from '@platformatic/kafka'
+import { crc32c } from '@node-rs/crc32'
+import { compressionsAlgorithms } from '@platformatic/kafka'
 import type { Compression, Headers } from '../../types.js'
 import { varintSize, writeVarint } from './varint.js'
 
