@@ -71,6 +71,10 @@ export function writeReport(report: Report): string[] {
 export function benchEnvironment(extra: Record<string, string | number>): Record<string, string | number> {
   return {
     node: process.version,
+    // The Node subjects run in this process: its V8 flags (the young generation size) are theirs.
+    nodeFlags: [...process.execArgv.filter((a) => a.startsWith('--max-')), process.env.NODE_OPTIONS ?? '']
+      .join(' ')
+      .trim(),
     cpus: cpus().length,
     cpu: cpus()[0]?.model ?? '?',
     loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
