@@ -12,6 +12,7 @@
  */
 import {
   ProtocolError,
+  protocolErrors,
   protocolErrorsCodesById,
   type ClusterMetadata,
   type Connection,
@@ -204,13 +205,18 @@ function send<T>(
   )
 }
 
-/** A refused partition as the error platformatic would raise, so errors.ts maps it as usual. */
+/**
+ * A refused partition as the error platformatic would raise, so errors.ts maps it as usual; its
+ * text names the topic and partition (a send may span many) and keeps the broker's own words.
+ */
 function refusal(answer: PartitionAnswer): Error {
   const where = `topic "${answer.topic}" partition ${answer.partition}`
-  if (protocolErrorsCodesById[answer.errorCode] === undefined) {
+  const id = protocolErrorsCodesById[answer.errorCode]
+  if (id === undefined) {
     return new Error(`the broker refused the batch for ${where} with error code ${answer.errorCode}`)
   }
-  return new ProtocolError(answer.errorCode, answer.message ?? null, {
+  const text = answer.message ?? protocolErrors[id]?.message ?? id
+  return new ProtocolError(answer.errorCode, `${text.replace(/\.$/, '')}, for ${where}`, {
     topic: answer.topic,
     partition: answer.partition,
   })

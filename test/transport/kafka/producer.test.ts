@@ -35,6 +35,28 @@ describe('kafka:// producer', () => {
     for (const r of back) assert.equal(sent[Number(r.value!.toString())]?.offset, r.offset)
   })
 
+  test('a batch the broker refuses fails the send naming the topic, the partition and the reason, and the other partitions are written', async () => {
+    const topic = await createTopic(transport, 2, { 'max.message.bytes': '2000' })
+    const producer = transport.producer()
+    await rejectsWith(
+      producer.send([
+        { topic, partition: 0, value: Buffer.from('fits') },
+        { topic, partition: 1, value: Buffer.alloc(5_000, 1) },
+      ]),
+      'KAFKA',
+      new RegExp(`topic "${topic}" partition 1`),
+      /MESSAGE_TOO_LARGE/,
+    )
+    const ends = await transport.admin().listOffsets(topic, 'latest')
+    assert.deepEqual(
+      ends.map((o) => o.offset),
+      [1, 0],
+    )
+    // The producer goes on: the next send is written (with a fresh producer id, KIP-360).
+    const [meta] = await producer.send([{ topic, partition: 1, value: Buffer.from('small') }])
+    assert.equal(meta?.offset, 0)
+  })
+
   test('concurrent sends of an idempotent producer lose nothing and never share an offset', async () => {
     // Platformatic numbers idempotent batches when it builds a request; two requests in flight
     // would reuse a sequence and the broker would drop one while acknowledging it.
