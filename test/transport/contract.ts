@@ -383,7 +383,13 @@ export function transportContract(target: ContractTarget): void {
       assert.equal(configs.get('cleanup.policy')?.value, 'compact')
 
       await admin.alterConfigs(topic, { set: { 'retention.ms': '7200000' }, remove: ['cleanup.policy'] })
-      const altered = new Map((await admin.describeConfigs(topic)).map((c) => [c.name, c]))
+      // The controller acknowledges the change before every broker's metadata cache has it (KRaft):
+      // a describe right after may still see the old values, so wait until it does not.
+      let altered = new Map((await admin.describeConfigs(topic)).map((c) => [c.name, c]))
+      for (let i = 0; i < 100 && altered.get('retention.ms')?.value !== '7200000'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        altered = new Map((await admin.describeConfigs(topic)).map((c) => [c.name, c]))
+      }
       assert.equal(altered.get('retention.ms')?.value, '7200000')
       assert.equal(altered.get('cleanup.policy')?.value, 'delete')
       assert.equal(altered.get('cleanup.policy')?.isDefault, true)
