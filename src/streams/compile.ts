@@ -100,11 +100,11 @@ function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => 
   const functions = sinks.filter((s) => typeof s === 'function')
   const topics = sinks.filter((s) => typeof s !== 'function')
   const sendAll = (value: unknown, context: ProcessorContext): void => {
-    replyIfAsked(value, context)
+    const current = context.currentRecord()
+    replyIfAsked(value, context, current)
     for (const sink of topics) {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
       // Like Kafka Streams, an output carries the event time and headers of the record it came from.
-      const current = context.currentRecord()
       // One object literal per case, so that every output record has one shape from its creation.
       const record: ProducerRecord = current
         ? {
@@ -132,8 +132,7 @@ function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => 
 }
 
 /** A record sent by agent.ask() names a reply topic: what the agent yields for it goes back there. */
-function replyIfAsked(value: unknown, context: ProcessorContext): void {
-  const record = context.currentRecord()
+function replyIfAsked(value: unknown, context: ProcessorContext, record = context.currentRecord()): void {
   if (!record || record.headers.length === 0) return
   let replyTo: Buffer | undefined
   let id: Buffer | undefined
