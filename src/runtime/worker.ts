@@ -187,6 +187,16 @@ export class Worker {
         if (this.#batcher) this.#batcher.enqueue(records, done)
         else done(new TributaryError('CLOSED', 'The worker is not running'))
       },
+      produceHeld: (records, owner, runner, held) => {
+        if (this.#batcher) this.#batcher.enqueueHeld(records, owner, runner, held)
+        else
+          owner.outputsDelivered(
+            runner,
+            held,
+            records.length,
+            new TributaryError('CLOSED', 'The worker is not running'),
+          )
+      },
       deadLetter: (record, error, processor) =>
         this.send([deadLetterRecord(this.config.appId, record, error, processor)]),
       log: (level, message) => this.#log(level, message),

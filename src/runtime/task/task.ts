@@ -20,7 +20,7 @@ import type {
 } from '../../transport/types.js'
 import type { Clock } from '../clock.js'
 import type { LogLevel } from '../log.js'
-import type { Delivered } from '../output/batcher.js'
+import type { Delivered, HeldOutputs } from '../output/batcher.js'
 import type { ProcessorSpec, Subtopology } from '../types.js'
 import { AgentRunner } from './agent-runner.js'
 import { checkTransition, type TaskState } from './lifecycle.js'
@@ -34,6 +34,13 @@ export interface TaskHost {
   readonly clock: Clock
   /** Sends records to Kafka (the worker's producer, batched); `done` gets the outcome. */
   produce(records: ProducerRecord[], done: Delivered): void
+  /** The same for outputs of held input records: `owner.outputsDelivered(runner, held, ...)` gets the outcome. */
+  produceHeld(
+    records: ProducerRecord[],
+    owner: HeldOutputs,
+    runner: Runner,
+    held: TrackedEntry | TrackedEntry[],
+  ): void
   /** Sends a record that could not be processed to the dead-letter topic. */
   deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown>
   log(level: LogLevel, message: string): void
@@ -52,7 +59,7 @@ export interface Cap {
 
 export const taskId = (subtopology: number, partition: number): string => `${subtopology}_${partition}`
 
-export class StreamTask {
+export class StreamTask implements HeldOutputs {
   readonly id: string
   readonly subtopology: Subtopology
   readonly partition: number
@@ -228,19 +235,22 @@ export class StreamTask {
 
   /** Sends outputs of held records; they stay uncommitted until acknowledged. */
   produce(records: ProducerRecord[], runner: Runner, held: TrackedEntry | TrackedEntry[]): void {
-    const count = records.length
     runner.tracker.hold(held)
-    // One callback per output (this is the hot path): #send's bookkeeping is inlined, not wrapped.
     this.#outputs++
-    this.host.produce(records, (error) => {
-      this.#outputs--
-      if (error !== undefined) this.#undelivered(error)
-      else {
-        runner.tracker.release(held)
-        for (let i = 0; i < count; i++) this.host.onProgress(runner.spec.name, 'out')
-      }
-      this.#sent()
-    })
+    // The hot path: the batcher keeps runner and held in its waiter and calls back outputsDelivered.
+    this.host.produceHeld(records, this, runner, held)
+  }
+
+  /** The outcome of produce(): called by the output batcher (HeldOutputs). */
+  outputsDelivered(runner: unknown, held: unknown, count: number, error: Error | undefined): void {
+    this.#outputs--
+    if (error !== undefined) this.#undelivered(error)
+    else {
+      const by = runner as Runner
+      by.tracker.release(held as TrackedEntry | TrackedEntry[])
+      for (let i = 0; i < count; i++) this.host.onProgress(by.spec.name, 'out')
+    }
+    this.#sent()
   }
 
   /** Freezes commits at what is done now, until the returned cap's outputs are acknowledged. */

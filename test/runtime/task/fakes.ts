@@ -5,7 +5,7 @@
  */
 import { ManualClock } from '../../../src/runtime/clock.js'
 import type { LogLevel } from '../../../src/runtime/log.js'
-import type { Delivered } from '../../../src/runtime/output/batcher.js'
+import type { Delivered, HeldOutputs } from '../../../src/runtime/output/batcher.js'
 import { RecordEvent } from '../../../src/runtime/task/event.js'
 import type { StreamTask, TaskHost } from '../../../src/runtime/task/task.js'
 import type {
@@ -173,6 +173,10 @@ export class FakeHost implements TaskHost {
 
   produce(records: ProducerRecord[], done: Delivered): void {
     this.sent.push({ records, done, settled: false })
+  }
+
+  produceHeld(records: ProducerRecord[], owner: HeldOutputs, runner: unknown, held: unknown): void {
+    this.produce(records, (error) => owner.outputsDelivered(runner, held, records.length, error))
   }
 
   deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown> {
