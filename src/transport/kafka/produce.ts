@@ -100,7 +100,11 @@ export class ProduceClient {
       [...byLeader].map(async ([leader, indexes]) => {
         try {
           const answers = await this.#sendTo(metadata, leader, messages, indexes, identity)
+          const unanswered = new Set<string>()
+          for (const [topic, partitions] of indexes)
+            for (const partition of partitions.keys()) unanswered.add(`${topic}:${partition}`)
           for (const answer of answers) {
+            unanswered.delete(`${answer.topic}:${answer.partition}`)
             if (answer.errorCode === 0) {
               offsets.push({ topic: answer.topic, partition: answer.partition, offset: answer.baseOffset })
               this.#acknowledged(answer.topic, answer.partition, indexes, identity)
@@ -109,6 +113,9 @@ export class ProduceClient {
               errors.push(refusal(answer))
             }
           }
+          // A partition the broker said nothing of was not acknowledged: never report it written.
+          for (const where of unanswered)
+            errors.push(new Error(`the broker's produce response said nothing of ${where}`))
         } catch (error) {
           // A connection that failed may mean the leader moved or the broker is restarting.
           this.#client.clearMetadata()

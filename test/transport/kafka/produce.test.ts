@@ -1,0 +1,78 @@
+/** kafka:// ProduceClient against a scripted broker connection: what counts as written, and sequences. */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { Producer as PltProducer } from '@platformatic/kafka'
+import { ProduceClient, type OutMessage } from '../../../src/transport/kafka/produce.js'
+import type { PartitionAnswer } from '../../../src/transport/kafka/wire/produce.js'
+
+/** A client whose one broker (node 1) leads every partition and answers with `answer(request n)`. */
+function scripted(answer: (n: number) => PartitionAnswer[]): { client: PltProducer; requests: () => number } {
+  let n = 0
+  const metadata = {
+    brokers: new Map([[1, { host: '127.0.0.1', port: 1 }]]),
+    topics: new Map([['t', { partitions: [{ leader: 1 }, { leader: 1 }], partitionsCount: 2 }]]),
+  }
+  const connection = {
+    send: (
+      _k: number,
+      _v: number,
+      _req: unknown,
+      _parse: unknown,
+      _a: boolean,
+      _b: boolean,
+      cb: (e: Error | null, r?: unknown) => void,
+    ) => queueMicrotask(() => cb(null, answer(n++))),
+  }
+  const client = {
+    metadata: () => Promise.resolve(metadata),
+    connections: { get: () => Promise.resolve(connection) },
+    clearMetadata: () => undefined,
+  } as unknown as PltProducer
+  return { client, requests: () => n }
+}
+
+const messages: OutMessage[] = [0, 1].map((partition) => ({
+  topic: 't',
+  partition,
+  key: null,
+  value: Buffer.from('v'),
+  headers: undefined,
+  timestamp: 1_700_000_000_000,
+}))
+
+describe('kafka:// produce client', () => {
+  test('a partition the broker did not answer for is not reported written', async () => {
+    const { client } = scripted(() => [
+      { topic: 't', partition: 0, errorCode: 0, baseOffset: 7, message: null },
+    ])
+    const produce = new ProduceClient(client, -1, 1_000, 'none')
+    await assert.rejects(
+      produce.send(messages, undefined),
+      (error: Error & { produced?: { offsets: unknown[] } }) => {
+        assert.match(error.message, /said nothing of t:1/)
+        assert.deepEqual(error.produced?.offsets, [{ topic: 't', partition: 0, offset: 7 }])
+        return true
+      },
+    )
+  })
+
+  test('a refused partition names its topic, partition and the broker reason; the written one is reported', async () => {
+    const { client } = scripted(() => [
+      { topic: 't', partition: 0, errorCode: 0, baseOffset: 3, message: null },
+      { topic: 't', partition: 1, errorCode: 10, baseOffset: -1, message: 'too big' },
+    ])
+    const produce = new ProduceClient(client, -1, 1_000, 'none')
+    await assert.rejects(
+      produce.send(messages, undefined),
+      (error: Error & { errors?: Error[]; produced?: { offsets: unknown[] } }) => {
+        assert.match(
+          error.errors![0]!.message +
+            String((error.errors![0] as { serverErrorMessage?: string }).serverErrorMessage),
+          /too big, for topic "t" partition 1/,
+        )
+        assert.deepEqual(error.produced?.offsets, [{ topic: 't', partition: 0, offset: 3 }])
+        return true
+      },
+    )
+  })
+})
