@@ -55,8 +55,6 @@ export interface ProducerIdentity {
 
 /** Sequence numbers wrap to 0 after Integer.MAX_VALUE, as in Kafka. */
 const SEQUENCE_LIMIT = 2 ** 31
-/** Codes after which the leaders we know may be wrong: look them up again before the retry. */
-const STALE_METADATA = new Set([3, 5, 6, 74]) // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH
 
 type Indexes = Map<string, Map<number, number[]>>
 
@@ -109,8 +107,10 @@ export class ProduceClient {
               offsets.push({ topic: answer.topic, partition: answer.partition, offset: answer.baseOffset })
               this.#acknowledged(answer.topic, answer.partition, indexes, identity)
             } else {
-              if (STALE_METADATA.has(answer.errorCode)) this.#client.clearMetadata()
-              errors.push(refusal(answer))
+              const refused = refusal(answer)
+              // Platformatic marks the codes after which the leaders we know may be wrong.
+              if ((refused as { hasStaleMetadata?: boolean }).hasStaleMetadata) this.#client.clearMetadata()
+              errors.push(refused)
             }
           }
           // A partition the broker said nothing of was not acknowledged: never report it written.
@@ -153,10 +153,17 @@ export class ProduceClient {
   ): Promise<PartitionAnswer[]> {
     const broker = metadata.brokers.get(leader)
     if (broker === undefined) {
-      // No leader right now (an election is under way): LEADER_NOT_AVAILABLE, retried after a metadata refresh.
-      const [topic, partitions] = [...indexes][0]!
-      const partition = [...partitions.keys()][0]!
-      return [{ topic, partition, errorCode: 5, baseOffset: -1, message: null }]
+      // No leader right now (an election is under way): LEADER_NOT_AVAILABLE for each partition,
+      // retried after a metadata refresh.
+      return [...indexes].flatMap(([topic, partitions]) =>
+        [...partitions.keys()].map((partition) => ({
+          topic,
+          partition,
+          errorCode: 5,
+          baseOffset: -1,
+          message: null,
+        })),
+      )
     }
     const topics: TopicBatches[] = []
     for (const [topic, partitions] of indexes) {

@@ -6,11 +6,15 @@ import { ProduceClient, type OutMessage } from '../../../src/transport/kafka/pro
 import type { PartitionAnswer } from '../../../src/transport/kafka/wire/produce.js'
 
 /** A client whose one broker (node 1) leads every partition and answers with `answer(request n)`. */
-function scripted(answer: (n: number) => PartitionAnswer[]): { client: PltProducer; requests: () => number } {
+function scripted(
+  answer: (n: number) => PartitionAnswer[],
+  leader = 1,
+): { client: PltProducer; requests: () => number; cleared: () => number } {
   let n = 0
+  let cleared = 0
   const metadata = {
     brokers: new Map([[1, { host: '127.0.0.1', port: 1 }]]),
-    topics: new Map([['t', { partitions: [{ leader: 1 }, { leader: 1 }], partitionsCount: 2 }]]),
+    topics: new Map([['t', { partitions: [{ leader }, { leader }], partitionsCount: 2 }]]),
   }
   const connection = {
     send: (
@@ -26,9 +30,11 @@ function scripted(answer: (n: number) => PartitionAnswer[]): { client: PltProduc
   const client = {
     metadata: () => Promise.resolve(metadata),
     connections: { get: () => Promise.resolve(connection) },
-    clearMetadata: () => undefined,
+    clearMetadata: () => {
+      cleared++
+    },
   } as unknown as PltProducer
-  return { client, requests: () => n }
+  return { client, requests: () => n, cleared: () => cleared }
 }
 
 const messages: OutMessage[] = [0, 1].map((partition) => ({
@@ -74,5 +80,34 @@ describe('kafka:// produce client', () => {
         return true
       },
     )
+  })
+
+  test('partitions whose leader is not among the brokers are each refused as LEADER_NOT_AVAILABLE, sending nothing', async () => {
+    const { client, requests, cleared } = scripted(() => [], 9)
+    const produce = new ProduceClient(client, -1, 1_000, 'none')
+    await assert.rejects(produce.send(messages, undefined), (error: Error & { errors?: Error[] }) => {
+      assert.deepEqual(
+        error.errors?.map((e) => (e as { apiId?: string }).apiId),
+        ['LEADER_NOT_AVAILABLE', 'LEADER_NOT_AVAILABLE'],
+      )
+      return true
+    })
+    assert.equal(requests(), 0)
+    assert.ok(cleared() > 0, 'the metadata is looked up afresh before the retry')
+  })
+
+  test('a refusal for a moved leader clears the metadata; a refusal for a too large batch does not', async () => {
+    const moved = scripted(() => [
+      { topic: 't', partition: 0, errorCode: 6, baseOffset: -1, message: null },
+      { topic: 't', partition: 1, errorCode: 0, baseOffset: 0, message: null },
+    ])
+    await assert.rejects(new ProduceClient(moved.client, -1, 1_000, 'none').send(messages, undefined))
+    assert.equal(moved.cleared(), 1)
+    const large = scripted(() => [
+      { topic: 't', partition: 0, errorCode: 10, baseOffset: -1, message: null },
+      { topic: 't', partition: 1, errorCode: 0, baseOffset: 0, message: null },
+    ])
+    await assert.rejects(new ProduceClient(large.client, -1, 1_000, 'none').send(messages, undefined))
+    assert.equal(large.cleared(), 0)
   })
 })
