@@ -41,6 +41,13 @@ export interface Cancellable {
   cancel(): void
 }
 
+/** One output record or several: one record costs no array (the hot path of a sink). */
+export type Outputs = ProducerRecord | readonly ProducerRecord[]
+
+/** How many records `outputs` holds. */
+export const outputCount = (outputs: Outputs): number =>
+  Array.isArray(outputs) ? (outputs as readonly ProducerRecord[]).length : 1
+
 /**
  * What a processor reaches of its task. Outputs sent with `forward` belong to the records in
  * process (or to the punctuation running): their offsets are not committed before the outputs are
@@ -52,7 +59,8 @@ export interface ProcessorContext {
   readonly taskId: string
   readonly topic: string
   readonly partition: number
-  forward(records: ProducerRecord[]): void
+  /** Sends one output record, or several. */
+  forward(records: Outputs): void
   /** The last record taken by the processor (its key is the key of what an agent yields). */
   currentRecord(): ConsumedRecord | undefined
   /** The task's stream time: the highest record timestamp it has taken; -1 before the first. */

@@ -39,7 +39,7 @@ import { deadLetterRecord } from './output/dead-letter.js'
 import { TaskManager } from './task/manager.js'
 import type { StreamTask, TaskHost } from './task/task.js'
 import { createMissingTopics } from './topics.js'
-import { buildSubtopologies, type ProcessorSpec, type Subtopology } from './types.js'
+import { buildSubtopologies, outputCount, type ProcessorSpec, type Subtopology } from './types.js'
 import { Watchdog } from './watchdog.js'
 
 export interface WorkerConfig {
@@ -193,7 +193,7 @@ export class Worker {
           owner.outputsDelivered(
             runner,
             held,
-            records.length,
+            outputCount(records),
             new TributaryError('CLOSED', 'The worker is not running'),
           )
       },

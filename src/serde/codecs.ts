@@ -12,6 +12,7 @@ export const raw: Codec<Buffer | null> = {
 export const string: Codec<string | null> = {
   name: 'string',
   encode: (value) => (value === null ? null : Buffer.from(value, 'utf8')),
+  encodeText: (value) => value,
   decode: (bytes) => {
     if (bytes === null) return null
     const text = bytes.toString('utf8')
@@ -28,9 +29,16 @@ export const string: Codec<string | null> = {
  * not JSON and is refused; wrap in `nullable()` where tombstones are expected.
  */
 export function json<T = unknown>(schema?: Schema<T>): Codec<T> {
+  const text = (value: T): string => {
+    const json = JSON.stringify(schema ? schema.parse(value) : value) as string | undefined
+    // JSON.stringify(undefined) is undefined: no JSON at all, refused here rather than sent as "".
+    if (json === undefined) throw new TypeError(`${String(value)} has no JSON form`)
+    return json
+  }
   return {
     name: schema ? 'json+schema' : 'json',
-    encode: (value) => Buffer.from(JSON.stringify(schema ? schema.parse(value) : value), 'utf8'),
+    encode: (value) => Buffer.from(text(value), 'utf8'),
+    encodeText: text,
     decode: (bytes) => {
       if (bytes === null) throw new Error('null (a tombstone) where JSON was expected')
       const parsed = JSON.parse(bytes.toString('utf8')) as unknown
@@ -41,10 +49,14 @@ export function json<T = unknown>(schema?: Schema<T>): Codec<T> {
 
 /** Lets null through a codec in both directions (tombstones, absent keys). */
 export function nullable<T>(inner: Codec<T>): Codec<T | null> {
+  const encodeText = inner.encodeText
   return {
     name: `nullable(${inner.name})`,
     encode: (value) => (value === null ? null : inner.encode(value)),
     decode: (bytes) => (bytes === null ? null : inner.decode(bytes)),
+    ...(encodeText && {
+      encodeText: (value: T | null) => (value === null ? null : encodeText(value)),
+    }),
   }
 }
 

@@ -9,6 +9,12 @@ export interface Codec<T> {
   readonly name: string
   encode(value: T): Buffer | null
   decode(bytes: Buffer | null): T
+  /**
+   * Optional, for codecs whose bytes are UTF-8 text (JSON, strings): the value as that text, which
+   * an agent's sink hands to the producer as it is, to be written straight into the record batch
+   * (no Buffer in between). Must stand for the same bytes as `encode`.
+   */
+  encodeText?(this: void, value: T): string | null
 }
 
 /** Anything with zod's `parse` (zod, valibot adapters, hand-written guards): throws on invalid input. */

@@ -14,6 +14,7 @@ import type { Op, Stream } from './stream.js'
 import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
+import type { Codec } from '../serde/types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface CompileContext {
@@ -96,27 +97,37 @@ function forwarder(
   }
 }
 
+/** A codec's encoder for outputs: its text form where it has one (the producer writes it as UTF-8). */
+function outputEncoder(codec: Codec<any>): (value: unknown) => Buffer | string | null {
+  const text = codec.encodeText
+  return text ?? ((value) => codec.encode(value))
+}
+
 function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => Promise<void> | undefined {
   const functions = sinks.filter((s) => typeof s === 'function')
-  const topics = sinks.filter((s) => typeof s !== 'function')
+  const topics = sinks
+    .filter((s) => typeof s !== 'function')
+    .map((sink) => {
+      const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
+      return { name: topic.name, encode: outputEncoder(topic.value) }
+    })
   const sendAll = (value: unknown, context: ProcessorContext): void => {
     const current = context.currentRecord()
     replyIfAsked(value, context, current)
-    for (const sink of topics) {
-      const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
+    for (const topic of topics) {
       // Like Kafka Streams, an output carries the event time and headers of the record it came from.
       // One object literal per case, so that every output record has one shape from its creation.
       const record: ProducerRecord = current
         ? {
             topic: topic.name,
             key: current.key,
-            value: topic.value.encode(value),
+            value: topic.encode(value),
             timestamp: current.timestamp,
             headers: withoutReplyHeaders(current.headers),
           }
-        : { topic: topic.name, key: null, value: topic.value.encode(value) }
+        : { topic: topic.name, key: null, value: topic.encode(value) }
       // Not awaited: the send holds the offsets of the records in process until acknowledged.
-      context.forward([record])
+      context.forward(record)
     }
   }
   if (functions.length === 0)

@@ -38,18 +38,19 @@ export function applyOps(
   context: ProcessorContext,
   from = 0,
 ): OpResult | Promise<OpResult> {
+  // No closure in this function: V8 would allocate their context on every call (every record).
   for (let i = from; i < ops.length; i++) {
     const op = ops[i]!
     switch (op.kind) {
       case 'map': {
         const value = op.fn(event.value, event)
-        if (isPromise(value)) return value.then((v) => applyOps(withValue(event, v), ops, context, i + 1))
+        if (isPromise(value)) return mappedLater(event, value, ops, context, i + 1)
         event = withValue(event, value)
         break
       }
       case 'filter': {
         const keep = op.fn(event.value, event)
-        if (isPromise(keep)) return keep.then((k) => (k ? applyOps(event, ops, context, i + 1) : DROPPED))
+        if (isPromise(keep)) return filteredLater(event, keep, ops, context, i + 1)
         if (!keep) return DROPPED
         break
       }
@@ -58,7 +59,7 @@ export function applyOps(
         context.forward([forwarded(event, op.topic.name)])
         break
       case 'branch': {
-        const route = op.routes.find((r) => r.when(event.value, event))
+        const route = findRoute(op.routes, event)
         if (route) {
           context.forward([forwarded(event, route.to.name)])
           return DROPPED
@@ -71,4 +72,33 @@ export function applyOps(
     }
   }
   return event
+}
+
+type Branch = Extract<Op, { kind: 'branch' }>['routes']
+
+function findRoute(routes: Branch, event: AnyEvent): Branch[number] | undefined {
+  for (const route of routes) if (route.when(event.value, event)) return route
+  return undefined
+}
+
+/** An async map: the rest of the chain runs on its value. */
+async function mappedLater(
+  event: AnyEvent,
+  value: Promise<unknown>,
+  ops: readonly Op[],
+  context: ProcessorContext,
+  next: number,
+): Promise<OpResult> {
+  return applyOps(withValue(event, await value), ops, context, next)
+}
+
+/** An async filter: the rest of the chain runs if it keeps the event. */
+async function filteredLater(
+  event: AnyEvent,
+  keep: Promise<unknown>,
+  ops: readonly Op[],
+  context: ProcessorContext,
+  next: number,
+): Promise<OpResult> {
+  return (await keep) ? applyOps(event, ops, context, next) : DROPPED
 }

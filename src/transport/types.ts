@@ -25,8 +25,11 @@ export interface ProducerRecord {
   topic: string
   /** Null or absent: the producer spreads records over partitions. */
   key?: Buffer | null
-  /** Null is a tombstone (deletes the key in a compacted topic). */
-  value: Buffer | null
+  /**
+   * Null is a tombstone (deletes the key in a compacted topic). A string is sent as its UTF-8
+   * bytes, written straight into the record batch (no Buffer in between).
+   */
+  value: Buffer | string | null
   headers?: Headers
   /** Absent: chosen from the key with Kafka's default partitioner (murmur2), the same on every transport. */
   partition?: number

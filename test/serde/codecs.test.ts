@@ -53,3 +53,24 @@ test('codec() builds a custom codec from two functions', () => {
   assert.equal(upper.name, 'upper')
   assert.equal(upper.decode(upper.encode('abc')), 'ABC')
 })
+
+test('the text form of json and string stands for the same bytes as their encode, null and schema included', () => {
+  const c = json<{ city: string; fare: number }>()
+  const value = { city: 'Zürich 北京', fare: 12.5 }
+  assert.deepEqual(Buffer.from(c.encodeText!(value)!, 'utf8'), c.encode(value))
+  assert.equal(string.encodeText!('été'), 'été')
+  assert.equal(string.encodeText!(null), null)
+  const maybe = nullable(c)
+  assert.equal(maybe.encodeText!(null), null)
+  assert.equal(maybe.encodeText!(value), c.encodeText!(value))
+  assert.equal(nullable(raw).encodeText, undefined, 'a codec of bytes has no text form')
+  const strict = json<{ n: number }>({
+    parse(input) {
+      if (typeof (input as { n?: unknown }).n !== 'number') throw new Error('n: expected a number')
+      return input as { n: number }
+    },
+  })
+  assert.throws(() => strict.encodeText!({ n: 'x' } as unknown as { n: number }), /n: expected a number/)
+  assert.throws(() => c.encodeText!(undefined as unknown as { city: string; fare: number }), /no JSON form/)
+  assert.throws(() => c.encode(undefined as unknown as { city: string; fare: number }), /no JSON form/)
+})

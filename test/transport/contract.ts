@@ -89,6 +89,42 @@ export function transportContract(target: ContractTarget): void {
       )
     })
 
+    test('a string value is stored as its UTF-8 bytes, and a value of another type is refused by name', async () => {
+      const topic = await createTopic('text', 1)
+      const producer = transport.producer()
+      const text = '{"city":"Zürich","fare":"€12","route":"北京"}'
+      await producer.send([
+        { topic, key: Buffer.from('k'), value: text },
+        { topic, value: '' },
+      ])
+      await assert.rejects(
+        producer.send([{ topic, value: 42 as unknown as string }]),
+        (error: unknown) =>
+          error instanceof TributaryError &&
+          error.code === 'INVALID_ARGUMENT' &&
+          error.message.includes('value') &&
+          error.message.includes(topic),
+      )
+      await assert.rejects(
+        producer.send([{ topic, key: 'k' as unknown as Buffer, value: 'v' }]),
+        (error: unknown) =>
+          error instanceof TributaryError &&
+          error.code === 'INVALID_ARGUMENT' &&
+          error.message.includes('key'),
+      )
+      const consumer = transport.consumer()
+      await consumer.assign([{ topic, partition: 0, from: 'earliest' }])
+      const records = await pollUntil(consumer, (all) => all.length >= 2)
+      await consumer.close()
+      assert.equal(records.length, 2, 'the refused sends wrote nothing')
+      assert.deepEqual(records[0]!.value, Buffer.from(text, 'utf8'))
+      assert.deepEqual(
+        records[1]!.value,
+        Buffer.alloc(0),
+        'an empty string is an empty value, not a tombstone',
+      )
+    })
+
     test('a LogAppendTime topic replaces the producer timestamp with the broker time', async () => {
       const topic = await createTopic('logappend', 1, { 'message.timestamp.type': 'LogAppendTime' })
       const before = Date.now()

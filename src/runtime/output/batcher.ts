@@ -8,6 +8,7 @@
  * line (a transaction ending under exactly-once) knows which outputs are on which side of it.
  */
 import type { ProducerRecord, RecordMetadata } from '../../transport/types.js'
+import { outputCount, type Outputs } from '../types.js'
 
 /** Called once the records were acknowledged (meta given when asked for) or could not be delivered. */
 export type Delivered = (error: Error | undefined, meta?: RecordMetadata[]) => void
@@ -58,10 +59,10 @@ export class OutputBatcher {
   }
 
   /** Queues records; `done` is called when their batch is acknowledged or failed. */
-  enqueue(records: ProducerRecord[], done: Delivered, wantsMeta = false): void {
+  enqueue(records: Outputs, done: Delivered, wantsMeta = false): void {
     this.#waiters.push({
       start: this.#records.length,
-      count: records.length,
+      count: outputCount(records),
       done,
       wantsMeta,
       owner: undefined,
@@ -72,10 +73,10 @@ export class OutputBatcher {
   }
 
   /** Queues records sent for held inputs; `owner.outputsDelivered(runner, held, ...)` gets the outcome. */
-  enqueueHeld(records: ProducerRecord[], owner: HeldOutputs, runner: unknown, held: unknown): void {
+  enqueueHeld(records: Outputs, owner: HeldOutputs, runner: unknown, held: unknown): void {
     this.#waiters.push({
       start: this.#records.length,
-      count: records.length,
+      count: outputCount(records),
       done: undefined,
       wantsMeta: false,
       owner,
@@ -85,8 +86,9 @@ export class OutputBatcher {
     this.#queue(records)
   }
 
-  #queue(records: ProducerRecord[]): void {
-    for (const r of records) this.#records.push(r)
+  #queue(records: Outputs): void {
+    if (!Array.isArray(records)) this.#records.push(records as ProducerRecord)
+    else for (const r of records as readonly ProducerRecord[]) this.#records.push(r)
     if (this.#records.length >= this.#maxRecords && !this.#gated) this.#flush()
     else if (!this.#scheduled) {
       this.#scheduled = true

@@ -6,8 +6,14 @@
  * restarted; one that throws sends the records in process to the error policy, then is restarted.
  */
 import { TributaryError } from '../../errors.js'
-import type { ProducerRecord } from '../../transport/types.js'
-import { DROPPED, type AgentSpec, type AnyEvent, type EventSource, type ProcessorContext } from '../types.js'
+import {
+  DROPPED,
+  type AgentSpec,
+  type AnyEvent,
+  type Outputs,
+  type EventSource,
+  type ProcessorContext,
+} from '../types.js'
 import { Runner } from './runner.js'
 import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
 import type { TrackedEntry } from './tracker.js'
@@ -51,9 +57,13 @@ export class AgentRunner extends Runner {
 /** One copy of the agent body: its records in process, its stream, its restarts. */
 class Lane {
   readonly #runner: AgentRunner
-  /** Entries handed to this body since it last asked for a record: the records in process. */
-  #current: TrackedEntry[] = []
-  #spare: TrackedEntry[] = []
+  /**
+   * Entries handed to this body since it last asked for a record (the records in process): the
+   * first `#count` slots. The array is reused, never emptied (V8 would free its store every time,
+   * and the next record would allocate it again).
+   */
+  readonly #current: TrackedEntry[] = []
+  #count = 0
   readonly #context: ProcessorContext
   heldSince: number | undefined
   waitingOnClock = false
@@ -62,32 +72,45 @@ class Lane {
     this.#runner = runner
     this.#context = runner.createContext(
       (records) => this.#forward(records),
-      () => this.#current.at(-1)?.record,
+      () => (this.#count > 0 ? this.#current[this.#count - 1]!.record : undefined),
     )
   }
 
   get held(): number {
-    return this.#current.length
+    return this.#count
   }
 
-  #forward(records: ProducerRecord[]): void {
-    // The entry itself, or a copy: #current changes as records are taken and dropped, the hold must not.
-    const current = this.#current
-    this.#runner.task.produce(records, this.#runner, current.length === 1 ? current[0]! : current.slice())
+  #forward(records: Outputs): void {
+    // The entry itself, or a copy: the slots change as records are taken and dropped, the hold must not.
+    const count = this.#count
+    this.#runner.task.produce(
+      records,
+      this.#runner,
+      count === 1 ? this.#current[0]! : this.#current.slice(0, count),
+    )
   }
 
   /** Releases the processing hold of the records in process: the body asked for the next one. */
   #advance(): void {
-    if (this.#current.length === 0) return
-    // Two arrays swap roles, so that a record costs no array here.
-    const done = this.#current
-    this.#current = this.#spare
+    const count = this.#count
+    if (count === 0) return
+    this.#count = 0
     this.heldSince = undefined
     const runner = this.#runner
-    runner.tracker.release(done)
-    for (let i = 0; i < done.length; i++) runner.task.host.onProgress(runner.spec.name, 'in')
-    done.length = 0
-    this.#spare = done
+    const { tracker, spec } = runner
+    const host = runner.task.host
+    for (let i = 0; i < count; i++) {
+      tracker.release(this.#current[i]!)
+      host.onProgress(spec.name, 'in')
+    }
+  }
+
+  /** The records in process, taken from the body (it failed): they go to the error policy. */
+  #takeCurrent(): TrackedEntry[] {
+    const taken = this.#current.slice(0, this.#count)
+    this.#count = 0
+    this.heldSince = undefined
+    return taken
   }
 
   /**
@@ -96,24 +119,16 @@ class Lane {
    * records are queued it answers with an already settled promise, so a record costs few allocations.
    */
   #nextEvent(deadline?: number): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    // No closure in this function: V8 would allocate their context on every call (every record).
+    // Every way to wait is a method of its own.
     const runner = this.#runner
     const { task, queue, spec } = runner
-    const clock = task.host.clock
     for (;;) {
-      if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) {
-        return task.outputsBelow(MAX_OUTPUTS_IN_FLIGHT / 2).then(() => this.#nextEvent(deadline))
-      }
+      if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) return this.#afterOutputs(deadline)
       const entry = queue.take()
       if (entry === undefined) {
         if (queue.closing) return Promise.resolve({ done: true, value: undefined })
-        if (deadline === undefined) return queue.wait().then(() => this.#nextEvent())
-        const left = deadline - clock.now()
-        if (left <= 0) return Promise.resolve('timeout')
-        this.waitingOnClock = true
-        return queue.wait(left).then((woken) => {
-          this.waitingOnClock = false
-          return woken ? this.#nextEvent(deadline) : 'timeout'
-        })
+        return this.#afterWait(deadline)
       }
       const record = entry.record
       task.observe(record.timestamp)
@@ -121,34 +136,65 @@ class Lane {
       try {
         event = spec.decode(record)
       } catch (error) {
-        return runner.reject([entry], error, 'could not be decoded').then(() => this.#nextEvent(deadline))
+        return this.#afterReject(entry, error, deadline)
       }
-      if (this.#current.length === 0) this.heldSince = clock.now()
-      this.#current.push(entry)
+      if (this.#count === 0) this.heldSince = task.host.clock.now()
+      this.#current[this.#count++] = entry
       const result = spec.transform ? spec.transform(event, this.#context) : event
       if (result === DROPPED) {
         this.#dropLast()
         continue
       }
-      if (result instanceof Promise) {
-        return result.then((r) => {
-          if (r !== DROPPED) return { done: false, value: r }
-          this.#dropLast()
-          return this.#nextEvent(deadline)
-        })
-      }
+      if (result instanceof Promise) return this.#afterTransform(result, deadline)
       return Promise.resolve({ done: false, value: result })
     }
   }
 
+  async #afterOutputs(deadline: number | undefined): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    await this.#runner.task.outputsBelow(MAX_OUTPUTS_IN_FLIGHT / 2)
+    return this.#nextEvent(deadline)
+  }
+
+  async #afterWait(deadline: number | undefined): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    const { task, queue } = this.#runner
+    if (deadline === undefined) {
+      await queue.wait()
+      return this.#nextEvent()
+    }
+    const left = deadline - task.host.clock.now()
+    if (left <= 0) return 'timeout'
+    this.waitingOnClock = true
+    const woken = await queue.wait(left)
+    this.waitingOnClock = false
+    return woken ? this.#nextEvent(deadline) : 'timeout'
+  }
+
+  async #afterReject(
+    entry: TrackedEntry,
+    error: unknown,
+    deadline: number | undefined,
+  ): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    await this.#runner.reject([entry], error, 'could not be decoded')
+    return this.#nextEvent(deadline)
+  }
+
+  async #afterTransform(
+    pending: Promise<AnyEvent | typeof DROPPED>,
+    deadline: number | undefined,
+  ): Promise<IteratorResult<AnyEvent> | 'timeout'> {
+    const result = await pending
+    if (result !== DROPPED) return { done: false, value: result }
+    this.#dropLast()
+    return this.#nextEvent(deadline)
+  }
+
   /** An operator dropped the record just taken: it is done (it must not share the fate of others). */
   #dropLast(): void {
-    const entry = this.#current.pop()
-    if (entry) {
-      this.#runner.tracker.release(entry)
-      this.#runner.task.host.onProgress(this.#runner.spec.name, 'in')
-    }
-    if (this.#current.length === 0) this.heldSince = undefined
+    if (this.#count === 0) return
+    const entry = this.#current[--this.#count]!
+    this.#runner.tracker.release(entry)
+    this.#runner.task.host.onProgress(this.#runner.spec.name, 'in')
+    if (this.#count === 0) this.heldSince = undefined
   }
 
   async run(): Promise<void> {
@@ -181,9 +227,7 @@ class Lane {
         await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS))
       } catch (error) {
         if (task.failure) return
-        const bad = this.#current
-        this.#current = []
-        this.heldSince = undefined
+        const bad = this.#takeCurrent()
         if (bad.length === 0) {
           task.fail(
             new TributaryError('KAFKA', `${runner.where()} failed before taking a record: ${String(error)}`, {

@@ -4,11 +4,11 @@
  * the processor is (the common case for stateful operators on a synchronous store), so a record
  * costs no promise here.
  */
-import type { ProducerRecord } from '../../transport/types.js'
 import {
   DROPPED,
   type AnyEvent,
   type NodeSpec,
+  type Outputs,
   type Processor,
   type ProcessorContext,
   type Transformed,
@@ -34,7 +34,7 @@ export class NodeRunner extends Runner {
     return this.#since
   }
 
-  #forward(records: ProducerRecord[]): void {
+  #forward(records: Outputs): void {
     const entry = this.#current
     // Outside a record (init), an output holds the task's commits like a punctuation's.
     if (entry) this.task.produce(records, this, entry)

@@ -4,12 +4,13 @@
  * test driver's time; a waiter that times out is withdrawn, so a later record wakes a lane that is
  * really waiting.
  */
+import Denque from 'denque'
 import type { Clock } from '../clock.js'
 import type { TrackedEntry } from './tracker.js'
 
 export class EntryQueue {
-  #entries: TrackedEntry[] = []
-  #head = 0
+  /** A ring: a record costs no array growth or compaction here. */
+  #entries = new Denque<TrackedEntry>()
   #waiters: Array<() => void> = []
   /** Waits with a limit now pending on the clock: the processor is parked on time, not on work. */
   #timed = 0
@@ -18,7 +19,7 @@ export class EntryQueue {
   constructor(private readonly clock: Clock) {}
 
   get length(): number {
-    return this.#entries.length - this.#head
+    return this.#entries.length
   }
 
   /** True while a taker waits for a record with a time limit (a batch being filled). */
@@ -32,20 +33,13 @@ export class EntryQueue {
   }
 
   take(): TrackedEntry | undefined {
-    if (this.#head >= this.#entries.length) return undefined
-    const entry = this.#entries[this.#head++]
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head)
-      this.#head = 0
-    }
-    return entry
+    return this.#entries.shift()
   }
 
   /** Takes everything still queued (a task closed dirty, or failed). */
   drain(): TrackedEntry[] {
-    const rest = this.#entries.slice(this.#head)
-    this.#entries = []
-    this.#head = 0
+    const rest = this.#entries.toArray()
+    this.#entries = new Denque<TrackedEntry>()
     return rest
   }
 

@@ -3,8 +3,8 @@
  * punctuations, its context, and the error policy for records it could not decode or process.
  */
 import { TributaryError, coordinates } from '../../errors.js'
-import type { ConsumedRecord, ProducerRecord } from '../../transport/types.js'
-import type { Cancellable, ProcessorContext, ProcessorSpec } from '../types.js'
+import type { ConsumedRecord } from '../../transport/types.js'
+import type { Cancellable, Outputs, ProcessorContext, ProcessorSpec } from '../types.js'
 import { Punctuator } from './punctuator.js'
 import { EntryQueue } from './queue.js'
 import type { Cap, StreamTask } from './task.js'
@@ -64,7 +64,7 @@ export abstract class Runner {
 
   /** The context given to the processor; `forward` and `current` depend on the kind of runner. */
   createContext(
-    forward: (records: ProducerRecord[]) => void,
+    forward: (records: Outputs) => void,
     current: () => ConsumedRecord | undefined,
   ): ProcessorContext {
     const task = this.task

@@ -12,16 +12,11 @@
  * processor whose minimum is taken).
  */
 import { coordinates, TributaryError } from '../../errors.js'
-import type {
-  ConsumedRecord,
-  ProducerRecord,
-  TopicPartition,
-  TopicPartitionOffset,
-} from '../../transport/types.js'
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../transport/types.js'
 import type { Clock } from '../clock.js'
 import type { LogLevel } from '../log.js'
 import type { Delivered, HeldOutputs } from '../output/batcher.js'
-import type { ProcessorSpec, Subtopology } from '../types.js'
+import { outputCount, type Outputs, type ProcessorSpec, type Subtopology } from '../types.js'
 import { AgentRunner } from './agent-runner.js'
 import { checkTransition, type TaskState } from './lifecycle.js'
 import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
@@ -33,14 +28,9 @@ import { OffsetTracker, type TrackedEntry } from './tracker.js'
 export interface TaskHost {
   readonly clock: Clock
   /** Sends records to Kafka (the worker's producer, batched); `done` gets the outcome. */
-  produce(records: ProducerRecord[], done: Delivered): void
+  produce(records: Outputs, done: Delivered): void
   /** The same for outputs of held input records: `owner.outputsDelivered(runner, held, ...)` gets the outcome. */
-  produceHeld(
-    records: ProducerRecord[],
-    owner: HeldOutputs,
-    runner: Runner,
-    held: TrackedEntry | TrackedEntry[],
-  ): void
+  produceHeld(records: Outputs, owner: HeldOutputs, runner: Runner, held: TrackedEntry | TrackedEntry[]): void
   /** Sends a record that could not be processed to the dead-letter topic. */
   deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown>
   log(level: LogLevel, message: string): void
@@ -234,7 +224,7 @@ export class StreamTask implements HeldOutputs {
   }
 
   /** Sends outputs of held records; they stay uncommitted until acknowledged. */
-  produce(records: ProducerRecord[], runner: Runner, held: TrackedEntry | TrackedEntry[]): void {
+  produce(records: Outputs, runner: Runner, held: TrackedEntry | TrackedEntry[]): void {
     runner.tracker.hold(held)
     this.#outputs++
     // The hot path: the batcher keeps runner and held in its waiter and calls back outputsDelivered.
@@ -268,9 +258,9 @@ export class StreamTask implements HeldOutputs {
   }
 
   /** Sends outputs of a punctuation: they hold the task's commits through its cap. */
-  produceCapped(records: ProducerRecord[], runner: Runner, cap: Cap): void {
+  produceCapped(records: Outputs, runner: Runner, cap: Cap): void {
     cap.pending++
-    const count = records.length
+    const count = outputCount(records)
     this.#send(records, (error) => {
       if (error !== undefined) return this.#undelivered(error)
       for (let i = 0; i < count; i++) this.host.onProgress(runner.spec.name, 'out')
@@ -279,7 +269,7 @@ export class StreamTask implements HeldOutputs {
     })
   }
 
-  #send(records: ProducerRecord[], done: (error: Error | undefined) => void): void {
+  #send(records: Outputs, done: (error: Error | undefined) => void): void {
     this.#outputs++
     this.host.produce(records, (error) => {
       this.#outputs--

@@ -9,6 +9,7 @@
  * markers and compaction leave gaps), so the order of hand-out is kept, not arithmetic on offsets.
  */
 
+import Denque from 'denque'
 import type { ConsumedRecord } from '../../transport/types.js'
 
 export interface TrackedEntry {
@@ -17,9 +18,8 @@ export interface TrackedEntry {
 }
 
 export class OffsetTracker {
-  #entries: TrackedEntry[] = []
-  /** Index of the first entry not yet removed (entries before it are done and dropped). */
-  #head = 0
+  /** The entries not yet done, in hand-out order (a ring: a record costs no array growth here). */
+  readonly #entries = new Denque<TrackedEntry>()
   /** The offset after the done prefix; undefined until a record is done (nothing to commit yet). */
   #next: number | undefined
 
@@ -36,25 +36,15 @@ export class OffsetTracker {
     else for (const e of entries as readonly TrackedEntry[]) e.holds++
   }
 
-  /** Releases one hold of each entry; compacts the done prefix. */
+  /** Releases one hold of each entry; drops the done prefix. */
   release(entries: TrackedEntry | readonly TrackedEntry[]): void {
     if (!Array.isArray(entries)) (entries as TrackedEntry).holds--
     else for (const e of entries as readonly TrackedEntry[]) e.holds--
-    this.#compact()
-  }
-
-  #compact(): void {
-    const entries = this.#entries
-    let head = this.#head
-    while (head < entries.length && entries[head]!.holds <= 0) {
-      this.#next = entries[head]!.record.offset + 1
-      head++
+    const queue = this.#entries
+    for (let first = queue.peekFront(); first !== undefined && first.holds <= 0; first = queue.peekFront()) {
+      this.#next = first.record.offset + 1
+      queue.shift()
     }
-    if (head > 1024 && head * 2 > entries.length) {
-      this.#entries = entries.slice(head)
-      head = 0
-    }
-    this.#head = head
   }
 
   /** The offset to commit: every record before it is done. */
@@ -64,11 +54,11 @@ export class OffsetTracker {
 
   /** Records fetched and not yet done. */
   inFlight(): number {
-    return this.#entries.length - this.#head
+    return this.#entries.length
   }
 
   /** The first record not yet done, if any: where a failed worker stops. */
   firstPending(): number | undefined {
-    return this.#entries[this.#head]?.record.offset
+    return this.#entries.peekFront()?.record.offset
   }
 }

@@ -221,6 +221,7 @@ export class KafkaProducer implements Producer, TransactionHost {
         count = counts.get(topic)!
         next = this.#roundRobin.get(topic) ?? 0
       }
+      checkBytes(r)
       let partition = r.partition
       if (partition === undefined) partition = r.key ? partitionForKey(r.key, count) : next++ % count
       messages[i] = { topic, partition, key: r.key, value: r.value, headers: r.headers, timestamp }
@@ -274,4 +275,20 @@ export class KafkaProducer implements Producer, TransactionHost {
     }
     return result
   }
+}
+
+/** Keys are Buffers, values Buffers or strings (sent as UTF-8): anything else is named, not sent. */
+function checkBytes(record: ProducerRecord): void {
+  const { key, value } = record
+  if (
+    (key === null || key === undefined || Buffer.isBuffer(key)) &&
+    (value === null || typeof value === 'string' || Buffer.isBuffer(value))
+  )
+    return
+  const field = key === null || key === undefined || Buffer.isBuffer(key) ? 'value' : 'key'
+  throw new TributaryError(
+    'INVALID_ARGUMENT',
+    `The record ${field} for topic ${record.topic} must be a Buffer${field === 'value' ? ', a string' : ''} or null`,
+    { topic: record.topic },
+  )
 }

@@ -32,7 +32,7 @@ export function toMessage(
   topic: string,
   partition: number,
   key: Buffer | null | undefined,
-  value: Buffer | null,
+  value: Buffer | string | null,
   headers: Headers | undefined,
   timestamp: number | undefined,
 ): MessageToProduce {
@@ -40,7 +40,7 @@ export function toMessage(
     topic,
     partition,
     key: key ?? undefined,
-    value: value ?? undefined,
+    value: value === null ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
     headers: headers !== undefined && headers.length > 0 ? toHeaderMap(headers) : undefined,
     timestamp: timestamp === undefined ? undefined : BigInt(timestamp),
   }
@@ -48,8 +48,11 @@ export function toMessage(
 
 export function estimateSize(
   key: Buffer | null | undefined,
-  value: Buffer | null,
+  value: Buffer | string | null,
   headers: Headers | undefined,
 ): number {
-  return (key?.length ?? 0) + (value?.length ?? 0) + (headers ? headersSize(headers) : 0) + RECORD_OVERHEAD
+  // A string's UTF-8 length, not its UTF-16 one: requests are sized by this and must stay in bounds.
+  const valueSize =
+    value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length
+  return (key?.length ?? 0) + valueSize + (headers ? headersSize(headers) : 0) + RECORD_OVERHEAD
 }

@@ -34,7 +34,7 @@ export function prepareRecord(
   const topic = broker.topic(record.topic)
   const name = topic.name
   const key = toBytes(record.key, 'key', name)
-  const value = toBytes(record.value, 'value', name)
+  const value = toBytes(record.value, 'value', name, true)
   const headers = checkHeaders(record.headers, name)
   let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0)
   for (const [hk, hv] of headers) size += hk.length + hv.length + 2

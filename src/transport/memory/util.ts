@@ -38,14 +38,18 @@ export function checkOffset(topic: string, partition: number, offset: unknown, w
   return offset
 }
 
-/** Record keys and values are Buffers (a plain Uint8Array is wrapped without copying). */
-export function toBytes(value: unknown, field: string, topic: string): Buffer | null {
+/**
+ * Record keys and values are Buffers (a plain Uint8Array is wrapped without copying); a value may
+ * also be a string, stored as its UTF-8 bytes.
+ */
+export function toBytes(value: unknown, field: string, topic: string, text = false): Buffer | null {
   if (value === null || value === undefined) return null
   if (Buffer.isBuffer(value)) return value
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  if (text && typeof value === 'string') return Buffer.from(value, 'utf8')
   throw new TributaryError(
     'INVALID_ARGUMENT',
-    `The record ${field} for topic ${topic} must be a Buffer or null`,
+    `The record ${field} for topic ${topic} must be a Buffer${text ? ', a string' : ''} or null`,
     {
       topic,
     },

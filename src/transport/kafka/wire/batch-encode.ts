@@ -27,7 +27,8 @@ const CODECS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 
 /** What a record batch carries of each record; the partition is the batch's. */
 export interface OutRecord {
   key: Buffer | null | undefined
-  value: Buffer | null
+  /** A string is written as its UTF-8 bytes. */
+  value: Buffer | string | null
   headers: Headers | undefined
   timestamp: number
 }
@@ -51,10 +52,16 @@ function bytesSize(bytes: Buffer | null | undefined): number {
   return bytes == null ? 1 : varintSize(bytes.length) + bytes.length
 }
 
-/** The body of one record (after its length prefix). */
-function bodySize(record: OutRecord, index: number, baseTimestamp: number): number {
+/** A value's bytes on the wire: -1 for null; a string's UTF-8 length. */
+function valueLength(value: Buffer | string | null): number {
+  if (value === null) return -1
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length
+}
+
+/** The body of one record (after its length prefix), its value `valueBytes` long (-1: null). */
+function bodySize(record: OutRecord, index: number, baseTimestamp: number, valueBytes: number): number {
   let size = 1 + varintSize(record.timestamp - baseTimestamp) + varintSize(index)
-  size += bytesSize(record.key) + bytesSize(record.value)
+  size += bytesSize(record.key) + varintSize(valueBytes) + Math.max(valueBytes, 0)
   const headers = record.headers
   const count = headers?.length ?? 0
   size += varintSize(count)
@@ -73,13 +80,25 @@ function writeBytes(buffer: Buffer, at: number, bytes: Buffer | null | undefined
   return at + bytes.length
 }
 
-/** Writes the records of `records[indexes]` from `at`; `sizes` holds each body's size. */
+function writeValue(buffer: Buffer, at: number, value: Buffer | string | null, length: number): number {
+  at = writeVarint(buffer, at, length)
+  if (value === null) return at
+  if (typeof value === 'string') buffer.write(value, at, length, 'utf8')
+  else value.copy(buffer, at)
+  return at + length
+}
+
+/**
+ * Writes the records of `records[indexes]` from `at`; `sizes` holds each body's size and
+ * `valueLengths` each value's (-1: null).
+ */
 function writeRecords(
   buffer: Buffer,
   at: number,
   records: readonly OutRecord[],
   indexes: readonly number[],
   sizes: Int32Array,
+  valueLengths: Int32Array,
   baseTimestamp: number,
 ): number {
   for (let i = 0; i < indexes.length; i++) {
@@ -89,7 +108,7 @@ function writeRecords(
     at = writeVarint(buffer, at, record.timestamp - baseTimestamp)
     at = writeVarint(buffer, at, i)
     at = writeBytes(buffer, at, record.key)
-    at = writeBytes(buffer, at, record.value)
+    at = writeValue(buffer, at, record.value, valueLengths[i]!)
     const headers = record.headers
     const count = headers?.length ?? 0
     at = writeVarint(buffer, at, count)
@@ -119,21 +138,24 @@ export function encodeBatch(
   const baseTimestamp = records[indexes[0]!]!.timestamp
   let maxTimestamp = baseTimestamp
   const sizes = new Int32Array(count)
+  const valueLengths = new Int32Array(count)
   let recordsSize = 0
   for (let i = 0; i < count; i++) {
     const record = records[indexes[i]!]!
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp
-    const size = bodySize(record, i, baseTimestamp)
+    const valueBytes = valueLength(record.value)
+    valueLengths[i] = valueBytes
+    const size = bodySize(record, i, baseTimestamp, valueBytes)
     sizes[i] = size
     recordsSize += varintSize(size) + size
   }
   let batch: Buffer
   if (compression === 'none') {
     batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize)
-    writeRecords(batch, BATCH_HEADER_SIZE, records, indexes, sizes, baseTimestamp)
+    writeRecords(batch, BATCH_HEADER_SIZE, records, indexes, sizes, valueLengths, baseTimestamp)
   } else {
     const plain = Buffer.allocUnsafe(recordsSize)
-    writeRecords(plain, 0, records, indexes, sizes, baseTimestamp)
+    writeRecords(plain, 0, records, indexes, sizes, valueLengths, baseTimestamp)
     const packed = compressionsAlgorithms[compression].compressSync(plain)
     batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length)
     packed.copy(batch, BATCH_HEADER_SIZE)

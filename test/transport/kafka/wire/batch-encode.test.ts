@@ -69,6 +69,16 @@ describe('record batch encoding', () => {
     assert.deepEqual(decoded.records[3]!.value, Buffer.alloc(0))
   })
 
+  test('a string value gives the same batch as its UTF-8 bytes, multi-byte characters and lengths past a varint byte included', () => {
+    const texts = ['', 'plain', 'Zürich € 北京 🚕', 'x'.repeat(63), 'é'.repeat(40), '北'.repeat(300)]
+    const asText = records(texts.length, (i) => ({ value: texts[i]! }))
+    const asBytes = records(texts.length, (i) => ({ value: Buffer.from(texts[i]!, 'utf8') }))
+    const indexes = texts.map((_, i) => i)
+    const batch = encodeBatch(asText, indexes)
+    assert.deepEqual(batch, encodeBatch(asBytes, indexes))
+    decode(batch).records.forEach((r, i) => assert.equal(r.value!.toString('utf8'), texts[i]))
+  })
+
   test('headers keep their order, repeated names and non-ASCII names', () => {
     const headers: [string, Buffer][] = [
       ['trace', Buffer.from('a')],
