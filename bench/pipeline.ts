@@ -1,8 +1,11 @@
 /**
  * Pipeline throughput: the same stateless map + filter + produce over the same JSON input, at least
- * once, as a Tributary agent, as a hand-written consume -> transform -> produce -> commit loop on our
- * transport, and as a Kafka Streams 4.1 application (bench/peers/kafka-streams), on the same broker
- * in the same run. Targets: the agent at or above 1.0x Kafka Streams and 0.85x the loop.
+ * once, as a Tributary agent of operators and a sink (no body: the form of Kafka Streams' DSL
+ * `filter.mapValues.to`), as the same agent with a Faust-style body that yields every event, as a
+ * hand-written consume -> transform -> produce -> commit loop on our transport, and as a Kafka
+ * Streams 4.1 application (bench/peers/kafka-streams), on the same broker in the same run. Targets:
+ * the agent at or above 1.0x Kafka Streams and 0.85x the loop; the body's figures are reported
+ * beside it (two async iterations per record: the price of the body form).
  *
  *   npm run bench -- pipeline [--records 500000] [--rounds 7] [--warmup 1] [--stream-threads 1]
  */
@@ -22,6 +25,7 @@ import { readSample } from './lib/sample.js'
 const PARTITIONS = 6
 const LOOP = 'hand-written loop (kafka://)'
 const OURS = 'tributary agent (kafka://)'
+const BODY = 'tributary agent body (kafka://)'
 const STREAMS = 'Kafka Streams 4.1 (at-least-once)'
 
 type Ride = { id: number; vendor: string; amount: number; distance: number; note: string }
@@ -110,9 +114,9 @@ function loop(url: string): Subject<PipelineRun> {
   }
 }
 
-function agent(url: string): Subject<PipelineRun> {
+function agent(url: string, withBody: boolean): Subject<PipelineRun> {
   return {
-    name: OURS,
+    name: withBody ? BODY : OURS,
     start(run): Started {
       const app = new App({
         id: run.group,
@@ -126,14 +130,17 @@ function agent(url: string): Subject<PipelineRun> {
       })
       const rides = app.topic(run.input, { key: string, value: json<Ride>() })
       const out = app.topic(run.output, { key: string, value: json<ReturnType<typeof transform>>() })
-      app.agent(
-        'per-mile',
-        rides.stream().filter(keep).map(transform),
-        async function* (stream) {
-          for await (const event of stream) yield event.value
-        },
-        { sink: [out] },
-      )
+      const stream = rides.stream().filter(keep).map(transform)
+      if (withBody)
+        app.agent(
+          'per-mile',
+          stream,
+          async function* (events) {
+            for await (const event of events) yield event.value
+          },
+          { sink: [out] },
+        )
+      else app.agent('per-mile', stream, { sink: [out] })
       const started = app.start()
       return {
         running: started.then((worker) => worker.done),
@@ -177,7 +184,7 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
       {
         name: 'map+filter+produce',
         records: args.records,
-        subjects: [loop(url), agent(url), kafkaStreams(peer)],
+        subjects: [loop(url), agent(url, false), agent(url, true), kafkaStreams(peer)],
         prepare: async (subject) => {
           const tag = randomUUID().slice(0, 8)
           const output = `bench-pipeline-out-${tag}`
@@ -215,9 +222,12 @@ export default async function pipelineBench(broker: string, argv: string[]): Pro
       method: METHOD,
       baseline: LOOP,
       measurements: result.measurements,
-      comparisons: [result.compare(STREAMS, OURS, 1.0), result.compare(LOOP, OURS, 0.85)].filter(
-        (c) => c !== undefined,
-      ),
+      comparisons: [
+        result.compare(STREAMS, OURS, 1.0),
+        result.compare(LOOP, OURS, 0.85),
+        result.compare(STREAMS, BODY),
+        result.compare(LOOP, BODY),
+      ].filter((c) => c !== undefined),
     }
   } finally {
     await peer.close().catch(() => undefined)

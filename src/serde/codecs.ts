@@ -15,7 +15,8 @@ export const string: Codec<string | null> = {
   encodeText: (value) => value,
   decode: (bytes) => {
     if (bytes === null) return null
-    const text = bytes.toString('utf8')
+    // toString() without arguments is Node's UTF-8 fast path (an encoding argument is parsed first).
+    const text = bytes.toString()
     if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(bytes)) {
       throw new Error('not valid UTF-8')
     }
@@ -41,7 +42,7 @@ export function json<T = unknown>(schema?: Schema<T>): Codec<T> {
     encodeText: text,
     decode: (bytes) => {
       if (bytes === null) throw new Error('null (a tombstone) where JSON was expected')
-      const parsed = JSON.parse(bytes.toString('utf8')) as unknown
+      const parsed = JSON.parse(bytes.toString()) as unknown
       return schema ? schema.parse(parsed) : (parsed as T)
     },
   }

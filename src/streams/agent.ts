@@ -39,19 +39,29 @@ export type Asker = (
 export class Agent<K, V> {
   readonly name: string
   readonly stream: Stream<K, V>
-  readonly body: AgentBody<K, V>
+  /** None: every event's value goes to the sinks (the chain is the whole agent, as with Kafka Streams' `to`). */
+  readonly body: AgentBody<K, V> | undefined
   readonly options: AgentOptions
   readonly #asker: Asker | undefined
 
   constructor(
     name: string,
     stream: Stream<K, V>,
-    body: AgentBody<K, V>,
+    body: AgentBody<K, V> | undefined,
     options: AgentOptions = {},
     asker?: Asker,
   ) {
     if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
       throw new TributaryError('INVALID_ARGUMENT', `Agent name "${name}" is not valid: use a-z A-Z 0-9 . _ -`)
+    }
+    if (body === undefined && (options.sink ?? []).length === 0) {
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Agent "${name}" has neither a body nor a sink: give a body, or sink: [...] for its stream's values`,
+      )
+    }
+    if (body !== undefined && typeof body !== 'function') {
+      throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}": the body must be a function`)
     }
     if (options.concurrency !== undefined) wholeNumber(`Agent "${name}": concurrency`, options.concurrency)
     this.name = name

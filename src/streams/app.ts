@@ -15,7 +15,7 @@ import type { OpsServer, TimerStats } from '../web/types.js'
 import { raw } from '../serde/codecs.js'
 import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
-import { Agent, type AgentBody, type AgentOptions } from './agent.js'
+import { Agent, type AgentBody, type AgentOptions, type Sink } from './agent.js'
 import { compileAgent, type CompileContext } from './compile.js'
 import { compileProcessor, type ProcessorOptions, type StreamProcessor } from './processor.js'
 import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
@@ -79,13 +79,31 @@ export class App {
     return topic
   }
 
-  /** Declares an agent: `body` iterates the stream of each assigned partition. */
+  /**
+   * Declares an agent: `body` iterates the stream of each assigned partition. Without a body, every
+   * value of the stream (after its operators) goes to `sink`, record by record and without an async
+   * iteration per record: the form of a pure operator pipeline (Kafka Streams' `to`).
+   */
   agent<K, V>(
     name: string,
     source: Topic<K, V> | Stream<K, V>,
     body: AgentBody<K, V>,
     options?: AgentOptions,
+  ): Agent<K, V>
+  agent<K, V>(
+    name: string,
+    source: Topic<K, V> | Stream<K, V>,
+    options: AgentOptions & { sink: Sink[] },
+  ): Agent<K, V>
+  agent<K, V>(
+    name: string,
+    source: Topic<K, V> | Stream<K, V>,
+    bodyOrOptions: AgentBody<K, V> | AgentOptions,
+    maybeOptions?: AgentOptions,
   ): Agent<K, V> {
+    const body = typeof bodyOrOptions === 'function' ? bodyOrOptions : undefined
+    const options =
+      typeof bodyOrOptions === 'function' || bodyOrOptions == null ? maybeOptions : bodyOrOptions
     if (this.#agents.has(name) || this.#processors.has(name))
       throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}" is declared twice in app "${this.id}"`)
     const stream = source instanceof Topic ? source.stream() : source

@@ -195,19 +195,40 @@ export function compileChain(
   return { forwarders, source, last: { decode: decoder(source), ...transform(ops) } }
 }
 
+/** What an agent without a body does with its stream: every value goes to the sinks. */
+async function* passThrough(stream: AsyncIterable<AnyEvent>): AsyncIterable<unknown> {
+  for await (const event of stream) yield event.value
+}
+
 export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): ProcessorSpec[] {
   const errors = agent.options.errors ?? ctx.errors
   const { forwarders, source, last } = compileChain(agent.name, agent.stream, errors, ctx)
   const emit = emitter(agent.options.sink ?? [])
+  const concurrency = agent.options.concurrency ?? 1
+  if (agent.body === undefined && concurrency === 1) {
+    // No body: a record-at-a-time node, synchronous while the operators and sinks are. Same
+    // outputs, keys, timestamps, replies and error policy as the body that yields every value,
+    // without two async iterations per record.
+    const node: NodeSpec = {
+      kind: 'node',
+      name: agent.name,
+      topic: source.name,
+      ...last,
+      errors,
+      create: () => ({ process: (event, context) => emit(event.value, context) }),
+    }
+    return [...forwarders, node]
+  }
+  const run = agent.body ?? passThrough
   const body: AgentSpec = {
     kind: 'agent',
     name: agent.name,
     topic: source.name,
     ...last,
     errors,
-    concurrency: agent.options.concurrency ?? 1,
+    concurrency,
     run: async (events, context) => {
-      const result = agent.body(new AgentStream(events))
+      const result = run(new AgentStream(events))
       if (isAsyncIterable(result)) {
         for await (const value of result) {
           const pending = emit(value, context)

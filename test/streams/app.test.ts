@@ -164,6 +164,36 @@ test('an agent with concurrency 4 processes up to four records of a partition at
   }
 })
 
+test('an agent without a body keeps its concurrency: three slow function sinks of one partition run at once', async () => {
+  const broker = `memory://bodyless-concurrency-${randomUUID()}`
+  const app = new App({ id: 'bodyless', broker, web: false, commitIntervalMs: 20, log: () => undefined })
+  const input = app.topic('in', { key: string, value: json<number>() })
+  let running = 0
+  let most = 0
+  const done = new Set<number>()
+  const slowSink = async (value: number): Promise<void> => {
+    most = Math.max(most, ++running)
+    await new Promise((r) => setTimeout(r, 5))
+    running--
+    done.add(value)
+  }
+  app.agent('slow', input, { sink: [slowSink], concurrency: 3 })
+  await app.start()
+  try {
+    for (let i = 0; i < 30; i++) await input.send({ key: 'same-key', value: i })
+    while (done.size < 30) await new Promise((r) => setTimeout(r, 10))
+    await app.worker!.flush()
+    assert.equal(most, 3, 'three values in their sink at once')
+    const transport = openTransport(broker)
+    assert.deepEqual(await transport.admin().listGroupOffsets('bodyless'), [
+      { topic: 'in', partition: 0, offset: 30 },
+    ])
+    await transport.close()
+  } finally {
+    await app.stop()
+  }
+})
+
 test('agent concurrency must be a whole number of at least one', () => {
   const app = new App({ id: 'bad', web: false })
   const input = app.topic('in', { key: string, value: string })

@@ -152,6 +152,73 @@ export function streamsBehaviour(target: BehaviourTarget): void {
       }
     })
 
+    test('an agent without a body sends every value of its chain to its sinks like the yielding body, answers ask() and dead-letters what it cannot encode', async () => {
+      const id = unique('bodyless')
+      const app = new App(settings(id, { errors: 'dlq' }))
+      const rides = app.topic(unique('rides'), { key: string, value: json<Ride>() })
+      const perKm = app.topic(unique('per-km'), { key: string, value: json<{ id: number; perKm: number }>() })
+      const seen: number[] = []
+      const agent = app.agent(
+        'per-km',
+        rides
+          .stream()
+          .filter((r) => r.amount > 0)
+          // id 13 maps to undefined, which has no JSON form: the sink cannot encode it.
+          .map((r) => (r.id === 13 ? undefined : { id: r.id, perKm: r.amount / 2 })),
+        { sink: [perKm, (v: { id: number } | undefined) => void seen.push(v?.id ?? -1)] },
+      )
+      await app.start()
+      try {
+        const producer = transport.producer()
+        const base = Date.UTC(2026, 0, 1)
+        await producer.send(
+          Array.from({ length: 40 }, (_, i) => ({
+            topic: rides.name,
+            key: Buffer.from(`k${i % 5}`),
+            value: Buffer.from(JSON.stringify({ id: i, vendor: 'v', amount: i % 10 })),
+            timestamp: base + i,
+          })),
+        )
+        // amount 0 (ids 0, 10, 20, 30) is filtered out; 13 goes to the dead-letter topic.
+        const out = await readTopic(perKm.name, 35)
+        const letters = await readTopic(`${id}-dlq`, 1)
+        assert.equal(out.length, 35)
+        for (const r of out) {
+          const value = JSON.parse(r.value!.toString()) as { id: number; perKm: number }
+          assert.equal(value.perKm, (value.id % 10) / 2)
+          assert.equal(r.key!.toString(), `k${value.id % 5}`, 'keyed like its input record')
+          assert.equal(r.timestamp, base + value.id, 'timestamped like its input record')
+        }
+        assert.deepEqual(
+          out.map((r) => (JSON.parse(r.value!.toString()) as { id: number }).id).sort((a, b) => a - b),
+          Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 0 && i !== 13),
+        )
+        assert.match(
+          letters[0]!.headers.find(([k]) => k === DLQ_HEADERS.error)![1].toString(),
+          /no JSON form/,
+        )
+        // ask() sends to the agent's source topic: a ride, whatever the chain maps it to.
+        const ride: Ride = { id: 99, vendor: 'v', amount: 7 }
+        const reply = await agent.ask<{ id: number; perKm: number }>({
+          key: 'q',
+          value: ride as unknown as { id: number; perKm: number },
+        })
+        assert.deepEqual(reply, { id: 99, perKm: 3.5 })
+        assert.ok(seen.includes(99) && seen.length >= 36, 'the function sink saw every value')
+        await app.worker!.flush()
+        const deadline = Date.now() + 10_000
+        while ((await committedTotal(id)) < 41 && Date.now() < deadline) await app.worker!.flush()
+        assert.equal(await committedTotal(id), 41, 'every record is committed, the dead-lettered one too')
+      } finally {
+        await app.stop()
+      }
+      const other = new App(settings(unique('nobody')))
+      const input = other.topic(unique('t'), { key: string, value: json<Ride>() })
+      const declare = other.agent.bind(other) as (name: string, source: unknown, options: object) => unknown
+      assert.throws(() => declare('x', input, {}), /neither a body nor a sink/)
+      assert.throws(() => declare('y', input, { sink: [] }), /neither a body nor a sink/)
+    })
+
     test('with the dlq policy, 10 malformed records among 10,000 go to <appId>-dlq with their coordinates and the rest are processed', async () => {
       const id = unique('dlq')
       const app = new App(settings(id, { errors: 'dlq' }))

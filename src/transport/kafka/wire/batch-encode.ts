@@ -80,10 +80,18 @@ function writeBytes(buffer: Buffer, at: number, bytes: Buffer | null | undefined
   return at + bytes.length
 }
 
+/**
+ * Buffer's own UTF-8 writer, which `write(string, offset, length, 'utf8')` ends in after parsing its
+ * arguments (present on Buffer.prototype in every Node.js we support, though not in its types).
+ */
+interface Utf8Writable extends Buffer {
+  utf8Write(text: string, offset: number, length: number): number
+}
+
 function writeValue(buffer: Buffer, at: number, value: Buffer | string | null, length: number): number {
   at = writeVarint(buffer, at, length)
   if (value === null) return at
-  if (typeof value === 'string') buffer.write(value, at, length, 'utf8')
+  if (typeof value === 'string') (buffer as Utf8Writable).utf8Write(value, at, length)
   else value.copy(buffer, at)
   return at + length
 }
