@@ -192,7 +192,7 @@ export class Worker {
         else
           owner.outputsDelivered(
             runner,
-            held,
+            [held],
             outputCount(records),
             new TributaryError('CLOSED', 'The worker is not running'),
           )

@@ -15,13 +15,14 @@ export type Delivered = (error: Error | undefined, meta?: RecordMetadata[]) => v
 
 /**
  * Who sent records on behalf of held input records (a task): told of the outcome with what it
- * passed in, so that an output costs the batcher one waiter and no closure (the hot path).
+ * passed in, so that an output costs the batcher no closure and, in a run of outputs of one
+ * runner, no waiter of its own (the hot path): `helds` has one entry per enqueueHeld call, in order.
  */
 export interface HeldOutputs {
-  outputsDelivered(runner: unknown, held: unknown, count: number, error: Error | undefined): void
+  outputsDelivered(runner: unknown, helds: readonly unknown[], count: number, error: Error | undefined): void
 }
 
-/** One shape for every waiter: a callback's (`done`) or a holder's (`owner`, `runner`, `held`). */
+/** One shape for every waiter: a callback's (`done`) or a holder's (`owner`, `runner`, `helds`). */
 interface Waiter {
   start: number
   count: number
@@ -29,14 +30,14 @@ interface Waiter {
   wantsMeta: boolean
   owner: HeldOutputs | undefined
   runner: unknown
-  held: unknown
+  helds: unknown[] | undefined
 }
 
 /** One callback that throws must not keep the others of its batch from running (their holds would stay). */
 function settle(waiter: Waiter, error: Error | undefined, meta?: RecordMetadata[]): void {
   try {
     if (waiter.owner !== undefined)
-      waiter.owner.outputsDelivered(waiter.runner, waiter.held, waiter.count, error)
+      waiter.owner.outputsDelivered(waiter.runner, waiter.helds!, waiter.count, error)
     else waiter.done!(error, meta)
   } catch (failure) {
     queueMicrotask(() => {
@@ -67,22 +68,32 @@ export class OutputBatcher {
       wantsMeta,
       owner: undefined,
       runner: undefined,
-      held: undefined,
+      helds: undefined,
     })
     this.#queue(records)
   }
 
-  /** Queues records sent for held inputs; `owner.outputsDelivered(runner, held, ...)` gets the outcome. */
+  /**
+   * Queues records sent for held inputs; `owner.outputsDelivered(runner, [held, ...], ...)` gets the
+   * outcome. Consecutive calls of one owner and runner share a waiter (they settle together anyway).
+   */
   enqueueHeld(records: Outputs, owner: HeldOutputs, runner: unknown, held: unknown): void {
-    this.#waiters.push({
-      start: this.#records.length,
-      count: outputCount(records),
-      done: undefined,
-      wantsMeta: false,
-      owner,
-      runner,
-      held,
-    })
+    const waiters = this.#waiters
+    const last = waiters.length > 0 ? waiters[waiters.length - 1]! : undefined
+    if (last !== undefined && last.owner === owner && last.runner === runner) {
+      last.helds!.push(held)
+      last.count += outputCount(records)
+    } else {
+      waiters.push({
+        start: this.#records.length,
+        count: outputCount(records),
+        done: undefined,
+        wantsMeta: false,
+        owner,
+        runner,
+        helds: [held],
+      })
+    }
     this.#queue(records)
   }
 

@@ -232,12 +232,18 @@ export class StreamTask implements HeldOutputs {
   }
 
   /** The outcome of produce(): called by the output batcher (HeldOutputs). */
-  outputsDelivered(runner: unknown, held: unknown, count: number, error: Error | undefined): void {
-    this.#outputs--
+  outputsDelivered(
+    runner: unknown,
+    helds: readonly unknown[],
+    count: number,
+    error: Error | undefined,
+  ): void {
+    this.#outputs -= helds.length
     if (error !== undefined) this.#undelivered(error)
     else {
       const by = runner as Runner
-      by.tracker.release(held as TrackedEntry | TrackedEntry[])
+      const tracker = by.tracker
+      for (let i = 0; i < helds.length; i++) tracker.release(helds[i] as TrackedEntry | TrackedEntry[])
       for (let i = 0; i < count; i++) this.host.onProgress(by.spec.name, 'out')
     }
     this.#sent()

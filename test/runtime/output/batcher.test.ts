@@ -99,6 +99,50 @@ describe('OutputBatcher', () => {
     )
   })
 
+  test('held outputs are reported to their owner once per run of one runner, with every held entry in call order', async () => {
+    const producer = fakeProducer(false)
+    const batcher = new OutputBatcher(producer.send)
+    const reports: Array<{ owner: string; runner: string; helds: unknown[]; count: number; error?: string }> =
+      []
+    const owner = (name: string) => ({
+      outputsDelivered: (runner: unknown, helds: readonly unknown[], count: number, error?: Error) =>
+        void reports.push({
+          owner: name,
+          runner: String(runner),
+          helds: [...helds],
+          count,
+          error: error?.message,
+        }),
+    })
+    const t1 = owner('t1')
+    const t2 = owner('t2')
+    batcher.enqueueHeld(r('a'), t1, 'p', 1)
+    batcher.enqueueHeld([r('b'), r('c')], t1, 'p', 2)
+    batcher.enqueueHeld(r('d'), t1, 'q', 3)
+    batcher.enqueueHeld(r('e'), t2, 'p', 4)
+    batcher.enqueueHeld(r('f'), t1, 'p', 5)
+    await until('sent', () => producer.batches.length === 1)
+    assert.deepEqual(producer.batches, [['a', 'b', 'c', 'd', 'e', 'f']])
+    assert.deepEqual(reports, [], 'nothing is reported before the acknowledgement')
+    producer.answer(0)
+    await until('reported', () => reports.length === 4)
+    assert.deepEqual(reports, [
+      { owner: 't1', runner: 'p', helds: [1, 2], count: 3, error: undefined },
+      { owner: 't1', runner: 'q', helds: [3], count: 1, error: undefined },
+      { owner: 't2', runner: 'p', helds: [4], count: 1, error: undefined },
+      { owner: 't1', runner: 'p', helds: [5], count: 1, error: undefined },
+    ])
+    reports.length = 0
+    batcher.enqueueHeld(r('g'), t2, 'p', 6)
+    batcher.enqueueHeld(r('h'), t2, 'p', 7)
+    await until('sent again', () => producer.batches.length === 2)
+    producer.answer(1, new Error('NOT_ENOUGH_REPLICAS'))
+    await until('failure reported', () => reports.length === 1)
+    assert.deepEqual(reports, [
+      { owner: 't2', runner: 'p', helds: [6, 7], count: 2, error: 'NOT_ENOUGH_REPLICAS' },
+    ])
+  })
+
   test('a callback that throws does not keep the other callbacks of its batch from running', async (t) => {
     // The batcher rethrows the callback's error on a microtask (so it is not swallowed): catch it.
     const rethrown: Array<() => void> = []

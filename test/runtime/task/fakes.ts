@@ -176,7 +176,7 @@ export class FakeHost implements TaskHost {
   }
 
   produceHeld(records: ProducerRecord[], owner: HeldOutputs, runner: unknown, held: unknown): void {
-    this.produce(records, (error) => owner.outputsDelivered(runner, held, records.length, error))
+    this.produce(records, (error) => owner.outputsDelivered(runner, [held], records.length, error))
   }
 
   deadLetter(record: ConsumedRecord, error: unknown, processor: string): Promise<unknown> {
