@@ -12,11 +12,19 @@ export interface Clock {
   clearTimeout(handle: unknown): void
 }
 
-/** The real clock: Date.now and Node's timers. */
+/**
+ * The real clock: Date.now and Node's timers. Its timers do not keep the process alive: a running
+ * worker does, by a handle of its own (WorkerConfig.keepAlive).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+/** A pause of the runtime's own loops (backoffs, waits for room) that does not keep the process alive. */
+export function backgroundSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 interface Pending {

@@ -27,7 +27,7 @@ import type {
   TopicPartition,
   Transport,
 } from '../transport/types.js'
-import { systemClock, type Clock } from './clock.js'
+import { backgroundSleep, systemClock, type Clock } from './clock.js'
 import { decodeAssignment, TaskAssignor } from './assignment/index.js'
 import { AtLeastOnce } from './commit/at-least-once.js'
 import { Committer } from './commit/committer.js'
@@ -74,6 +74,13 @@ export interface WorkerConfig {
   processingTimeoutMs?: number
   /** The app's clock: tasks, take(), punctuations, commits and the watchdog run on it. @default systemClock */
   clock?: Clock
+  /**
+   * Keep the Node.js process alive while the worker runs. Its background timers (poll waits,
+   * heartbeats, backoffs, the system clock's timers) do not: a worker on the embedded broker
+   * stays up by this handle alone. The test driver turns it off, so that a test that fails before
+   * close() still ends. @default true
+   */
+  keepAlive?: boolean
   /** The group assignor. @default Tributary's task assignor (runtime/assignment) */
   assignor?: (subtopologies: readonly Subtopology[], worker: Worker) => GroupAssignor
   /** This worker's ops URL, advertised to the group for interactive queries. @default none */
@@ -113,6 +120,7 @@ export class Worker {
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' = 'new'
   #loop: Promise<void> | undefined
   #commitTimer: unknown
+  #keepAlive: NodeJS.Timeout | undefined
   #sinceCommit = 0
   #failure: Error | undefined
   #outage: { since: number; error: unknown } | undefined
@@ -137,6 +145,7 @@ export class Worker {
       stopTimeoutMs: 30_000,
       processingTimeoutMs: 300_000,
       clock: systemClock,
+      keepAlive: true,
       ...config,
       workerId: config.workerId ?? '',
     }
@@ -222,6 +231,8 @@ export class Worker {
     if (this.#state !== 'new')
       throw new TributaryError('INVALID_ARGUMENT', `The worker was already started (${this.#state})`)
     this.#state = 'starting'
+    // Ref'd for as long as the worker runs (cleared at the end of #shutdown).
+    if (this.config.keepAlive) this.#keepAlive = setInterval(() => undefined, 1 << 30)
     const { transport, appId, stateDir } = this.config
     if (stateDir !== undefined) this.#identity = claimIdentity(stateDir)
     if (this.config.workerId === '') this.config.workerId = this.#identity?.id ?? `${appId}-${process.pid}`
@@ -410,7 +421,7 @@ export class Worker {
       const assigned = consumer.assignment().length
       if (assigned > 0 && this.#paused.size >= assigned) {
         // Every partition waits for its task: nothing to fetch until one drained.
-        await new Promise((r) => setTimeout(r, 2))
+        await backgroundSleep(2)
         continue
       }
       let records
@@ -421,7 +432,7 @@ export class Worker {
       } catch (error) {
         if (consumer !== this.#consumer) continue
         if (!this.#pollFailed(error)) return
-        await new Promise((r) => setTimeout(r, backoff))
+        await backgroundSleep(backoff)
         backoff = Math.min(backoff * 2, RETRY_MAX_MS)
         continue
       }
@@ -663,6 +674,7 @@ export class Worker {
         .catch((e: unknown) => this.#log('warn', `leaving the group failed: ${String(e)}`))
       await this.#producer?.close().catch(() => undefined)
       this.#identity?.release()
+      clearInterval(this.#keepAlive)
       this.#state = this.#failure ? 'failed' : 'stopped'
       if (this.#failure) this.#rejectDone(this.#failure)
       else this.#resolveDone()

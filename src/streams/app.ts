@@ -287,6 +287,7 @@ export class App {
       stateDir: s.stateDir,
       stopTimeoutMs: s.stopTimeoutMs,
       processingTimeoutMs: s.processingTimeoutMs,
+      keepAlive: s.keepAlive,
       ...(s.workerId !== undefined ? { workerId: s.workerId } : {}),
       ...(s.groupInstanceId !== undefined ? { groupInstanceId: s.groupInstanceId } : {}),
       ...(s.clock ? { clock: s.clock } : {}),

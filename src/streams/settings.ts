@@ -57,6 +57,11 @@ export interface AppSettings {
    * test driver gives a manual one). @default systemClock
    */
   clock?: Clock
+  /**
+   * Whether the running worker keeps the Node.js process alive. The test driver sets false, so that
+   * a test that fails before `driver.close()` still ends. @default true
+   */
+  keepAlive?: boolean
   /** Receives log lines ('debug' too: task lifecycle). @default warnings and errors to stderr */
   log?: LogSink
 }
@@ -111,6 +116,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     groupInstanceId: settings.groupInstanceId,
     processingTimeoutMs: positive('processingTimeoutMs', settings.processingTimeoutMs ?? 300_000, 1000),
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
+    keepAlive: settings.keepAlive ?? true,
     log: settings.log,
     clock: settings.clock,
   }

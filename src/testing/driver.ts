@@ -84,6 +84,8 @@ export class TestDriver {
     this.brokerUrl = `memory://${this.#name}?log.retention.check.interval.ms=${Number.MAX_SAFE_INTEGER}`
     this.#transport = createMemoryTransport(this.brokerUrl.slice('memory://'.length))
     this.#broker = getMemoryBroker(this.#name)
+    // Nothing of the driver's world holds the process open (see keepAlive in #start).
+    this.#broker.pollsHoldProcess = false
     this.#producer = this.#transport.producer({ clientId: 'tributary-test-driver' })
   }
 
@@ -117,6 +119,8 @@ export class TestDriver {
       workerId: `${app.id}-test-driver`,
       // The app's timers run on the driver's clock: advanceTime() fires them.
       clock: this.clock,
+      // A test that fails before close() must still end: the driver's worker holds no process open.
+      keepAlive: false,
       log: (level, message) => {
         this.logs.push({ level, message })
         this.#options.log?.(level, message)
@@ -253,6 +257,11 @@ export class TestDriver {
     this.#closed = true
     this.#closing ??= this.#shutdown()
     return this.#closing
+  }
+
+  /** `await using driver = await TestDriver.start(app)`: closes the driver when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 
   async #shutdown(): Promise<void> {

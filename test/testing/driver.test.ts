@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { describe, test } from 'node:test'
 import { App, json, raw, string, TributaryError } from '../../src/index.js'
 import { Timers } from '../../src/runtime/timers/timers.js'
@@ -8,6 +10,43 @@ import { SettleTimeoutError, TestDriver, createTestDriver } from '../../src/test
 const T0 = Date.UTC(2024, 0, 1)
 
 describe('TestDriver', () => {
+  test('a test that fails before driver.close() ends with its failure instead of keeping node --test running', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/fails-before-close.ts', import.meta.url))
+    // A run of its own, not a subtest of this one (node:test marks its children in NODE_TEST_CONTEXT).
+    const env = { ...process.env }
+    delete env.NODE_TEST_CONTEXT
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', fixture], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    // Only a guard against a hang taking the whole suite with it: the run normally ends in about a second.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    )
+    clearTimeout(guard)
+    assert.equal(signal, null, `the run hung and was killed:\n${output}`)
+    assert.equal(code, 1, output)
+    assert.match(output, /FIXTURE-EXPECTED-FAILURE/, 'it failed where the fixture fails')
+  })
+
+  test('await using closes the driver at the end of its block', async () => {
+    const { app, orders, big } = shopApp()
+    let seen: TestDriver | undefined
+    {
+      await using driver = await TestDriver.start(app)
+      seen = driver
+      await driver.pipe(orders, { key: 'c1', value: { amount: 50 } })
+      assert.equal((await driver.read(big)).length, 1)
+      assert.ok(app.worker, 'running inside the block')
+    }
+    assert.equal(app.worker, undefined, 'stopped once the block ended')
+    await seen.close()
+  })
+
   test('a map, filter and sink topology turns piped orders into typed output records', async () => {
     const { app, orders, big } = shopApp()
     const driver = await TestDriver.start(app, { startTime: T0 })

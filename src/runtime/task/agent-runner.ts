@@ -14,6 +14,7 @@ import {
   type EventSource,
   type ProcessorContext,
 } from '../types.js'
+import { backgroundSleep } from '../clock.js'
 import { Runner } from './runner.js'
 import { MAX_OUTPUTS_IN_FLIGHT } from './limits.js'
 import type { TrackedEntry } from './tracker.js'
@@ -224,7 +225,7 @@ class Lane {
           return
         }
         task.host.log('warn', `${runner.where()}: the agent returned; restarting it`)
-        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS))
+        await backgroundSleep(RESTART_DELAY_MS)
       } catch (error) {
         if (task.failure) return
         const bad = this.#takeCurrent()

@@ -30,6 +30,11 @@ export class MemoryBroker {
   readonly faults: Faults
   /** Broker configs; Kafka's defaults unless the URL (`memory://name?log.retention.check.interval.ms=0`) sets them. */
   readonly settings: BrokerSettings = { retentionCheckIntervalMs: 300_000 }
+  /**
+   * Whether a consumer waiting in poll() keeps the process alive (as a socket of a real client does).
+   * The test driver's private broker says no: a test that fails before close() must still end.
+   */
+  pollsHoldProcess = true
   private stopped = false
 
   constructor(readonly name: string) {

@@ -158,6 +158,7 @@ export class MemoryConsumer implements Consumer {
         resolve()
       }
       const timer = setTimeout(done, ms)
+      if (!this.broker.pollsHoldProcess) timer.unref()
       this.fetcher.watch(done)
       this.waiter = done
     })
