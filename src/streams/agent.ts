@@ -1,6 +1,6 @@
 /** Agents: user code that iterates a stream per partition task, and what it yields goes to sinks. */
 import { TributaryError } from '../errors.js'
-import { wholeNumber } from '../validate.js'
+import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { AgentStream } from './agent-stream.js'
 import type { Stream } from './stream.js'
 import type { Topic } from './topic.js'
@@ -28,6 +28,8 @@ export interface AgentOptions {
    */
   concurrency?: number
 }
+
+const OPTIONS = keysOf<AgentOptions>({ sink: true, errors: true, concurrency: true })
 
 /** How an agent asks its app to send a request and wait for the reply. */
 export type Asker = (
@@ -63,6 +65,7 @@ export class Agent<K, V> {
     if (body !== undefined && typeof body !== 'function') {
       throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}": the body must be a function`)
     }
+    knownKeys(`Agent "${name}": option`, options, OPTIONS)
     if (options.concurrency !== undefined) wholeNumber(`Agent "${name}": concurrency`, options.concurrency)
     this.name = name
     this.stream = stream

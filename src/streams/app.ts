@@ -4,6 +4,7 @@
  * the same app as you like, and the group spreads the partitions over them.
  */
 import { TributaryError } from '../errors.js'
+import { knownKeys } from '../validate.js'
 import { dlqTopic } from '../runtime/output/dead-letter.js'
 import { workerOps } from '../runtime/ops.js'
 import { LeaderElector } from '../runtime/leader/leader.js'
@@ -132,6 +133,7 @@ export class App {
   ): void {
     if (this.#agents.has(name) || this.#processors.has(name))
       throw new TributaryError('INVALID_ARGUMENT', `"${name}" is declared twice in app "${this.id}"`)
+    knownKeys(`Processor "${name}": option`, options, ['errors'])
     if (!/^[a-zA-Z0-9._-]+$/.test(name))
       throw new TributaryError(
         'INVALID_ARGUMENT',
@@ -348,6 +350,11 @@ export class App {
     })
     for (const declare of this.#timerDeclarations) declare(timers)
     this.#timers = timers
+  }
+
+  /** Whether the app's own settings name a broker (without one it runs on the embedded memory://). */
+  get brokerGiven(): boolean {
+    return this.#given.broker !== undefined
   }
 
   /** The ops server's address while running, e.g. http://127.0.0.1:6066. */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Clock } from '../runtime/clock.js'
 import type { LogSink } from '../runtime/log.js'
 import { parseTransportUrl } from '../transport/url.js'
-import { wholeNumber } from '../validate.js'
+import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { ErrorPolicy } from './types.js'
 
 export interface AppSettings {
@@ -74,7 +74,33 @@ const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 const positive = (name: string, value: number, min = 1): number =>
   wholeNumber(`App setting ${name}`, value, min)
 
+const SETTINGS = keysOf<AppSettings>({
+  id: true,
+  broker: true,
+  createTopics: true,
+  topicPartitions: true,
+  topicReplicationFactor: true,
+  errors: true,
+  commitIntervalMs: true,
+  commitEvery: true,
+  maxBufferedRecords: true,
+  sessionTimeoutMs: true,
+  offsetReset: true,
+  stopTimeoutMs: true,
+  workerId: true,
+  stateDir: true,
+  groupInstanceId: true,
+  processingTimeoutMs: true,
+  web: true,
+  clock: true,
+  keepAlive: true,
+  log: true,
+})
+
 export function resolveSettings(settings: AppSettings): ResolvedSettings {
+  knownKeys('App setting', settings, SETTINGS)
+  if (typeof settings.web === 'object' && settings.web !== null)
+    knownKeys('App setting web:', settings.web, ['port', 'host'])
   const id = settings.id
   if (typeof id !== 'string' || !/^[a-zA-Z0-9._-]{1,200}$/.test(id)) {
     throw new TributaryError(

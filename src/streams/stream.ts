@@ -6,6 +6,7 @@
  * topic, so per-key order and co-partitioning hold for the new key.
  */
 import { TributaryError } from '../errors.js'
+import { keysOf, knownKeys } from '../validate.js'
 import type { Codec } from '../serde/types.js'
 import type { Topic } from './topic.js'
 import type { Event } from './types.js'
@@ -39,6 +40,13 @@ export interface GroupByOptions<K2, V> {
   /** @default the source topic's partition count */
   partitions?: number
 }
+
+const GROUP_BY_OPTIONS = keysOf<GroupByOptions<unknown, unknown>>({
+  name: true,
+  key: true,
+  value: true,
+  partitions: true,
+})
 
 export class Stream<K, V> {
   /** The topic the chain starts from. */
@@ -97,6 +105,7 @@ export class Stream<K, V> {
    * chain continues from that topic, so all events of a new key are in one partition, in order.
    */
   groupBy<K2>(fn: (value: V, event: Event<K, V>) => K2, options: GroupByOptions<K2, V>): Stream<K2, V> {
+    knownKeys(`groupBy "${options.name}": option`, options, GROUP_BY_OPTIONS)
     const value = options.value ?? this.valueCodec
     if (!value) {
       throw new TributaryError(

@@ -1,6 +1,6 @@
 /** A topic declared by an app: its name, codecs and the settings used when it is created. */
 import { TributaryError } from '../errors.js'
-import { wholeNumber } from '../validate.js'
+import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { Codec } from '../serde/types.js'
 import type { NewTopic, ProducerRecord, RecordMetadata } from '../transport/types.js'
 import { Stream } from './stream.js'
@@ -23,6 +23,17 @@ export interface TopicOptions<K, V> {
   internal?: boolean
 }
 
+const OPTIONS = keysOf<TopicOptions<unknown, unknown>>({
+  key: true,
+  value: true,
+  partitions: true,
+  replicationFactor: true,
+  retentionMs: true,
+  compacted: true,
+  configs: true,
+  internal: true,
+})
+
 /** How a topic reaches the broker: set by the app once it runs (or by the test driver). */
 export interface TopicSender {
   send(records: ProducerRecord[]): Promise<RecordMetadata[]>
@@ -42,6 +53,7 @@ export class Topic<K, V> {
         `Topic name "${name}" is not valid: use 1-249 of a-z A-Z 0-9 . _ -`,
       )
     }
+    knownKeys(`Topic "${name}": option`, options, OPTIONS)
     if (options.partitions !== undefined) {
       wholeNumber(`Topic "${name}": partitions`, options.partitions, 1, 'INVALID_PARTITIONS')
     }

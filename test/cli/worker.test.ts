@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
+import { App, json, string } from '../../src/index.js'
 import { loadApp } from '../../src/cli/app-loader.js'
 import { effectiveBroker, runWorker } from '../../src/cli/commands/worker.js'
 import { run } from '../../src/cli/main.js'
@@ -228,7 +229,30 @@ describe('tributary worker, in process', () => {
       /^Worker in-process of app "taxi" is running: broker memory:\/\/worker-.* \(embedded/,
     )
     assert.match(err.text(), /Worker in-process of app "taxi" stopped/)
+    assert.doesNotMatch(err.text(), /NOTE: no broker/, 'a broker was given')
     assert.equal(app.worker, undefined)
+  })
+
+  test('an app that names no broker, run without --broker, says loudly that it runs on the embedded broker', async () => {
+    const app = new App({ id: `no-broker-${randomUUID().slice(0, 8)}`, web: false })
+    const rides = app.topic('rides', { key: string, value: json<{ fare: number }>() })
+    app.agent('fares', rides, async (stream) => {
+      for await (const ride of stream) void ride
+    })
+    const err = new Collector()
+    const controller = new AbortController()
+    const running = runWorker(app, { web: false }, { err, signal: controller.signal })
+    const deadline = Date.now() + 20_000
+    while (!err.text().includes('NOTE')) {
+      assert.ok(Date.now() < deadline, err.text())
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    controller.abort()
+    await running
+    assert.match(
+      err.text(),
+      /is running: broker memory:\/\/ .*\nNOTE: no broker is configured \(the app's broker setting, --broker or TRIBUTARY_BROKER\), so this worker runs on the embedded memory:\/\/ broker/,
+    )
   })
 
   test("--broker replaces the app's broker, and --tls and the SASL flags are folded into its URL", () => {

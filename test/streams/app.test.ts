@@ -391,3 +391,35 @@ test('stop() while the app is starting leaves a stopped worker, and start() says
   await assert.rejects(starting, /was stopped while it was starting/)
   assert.equal(worker?.state, 'stopped')
 })
+
+test('an unknown setting or option is refused by name, with the nearest known one', () => {
+  const refuses = (make: () => unknown, pattern: RegExp): void => assert.throws(make, pattern)
+  refuses(
+    () => new App({ id: 'typo', brokr: 'kafka://127.0.0.1:9092' } as never),
+    /App setting "brokr" is not known\. Did you mean "broker"\? Known: id, broker, /,
+  )
+  refuses(
+    () => new App({ id: 'typo', web: { prot: 8080 } } as never),
+    /"prot" is not known\. Did you mean "port"\?/,
+  )
+  refuses(() => new App({ id: 'typo', xyz: 1 } as never), /App setting "xyz" is not known\. Known: /)
+  const app = new App({ id: 'typo', web: false })
+  assert.throws(() => app.override({ commitInterval: 5 } as never), /Did you mean "commitIntervalMs"\?/)
+  refuses(
+    () => app.topic('t1', { key: string, value: string, partiton: 3 } as never),
+    /Topic "t1": option "partiton" is not known\. Did you mean "partitions"\?/,
+  )
+  const input = app.topic('in', { key: string, value: json<number>() })
+  refuses(
+    () => app.agent('a', input, () => Promise.resolve(), { concurency: 2 } as never),
+    /Agent "a": option "concurency" is not known\. Did you mean "concurrency"\?/,
+  )
+  refuses(
+    () => app.processor('p', input, () => ({ process: () => undefined }), { error: 'skip' } as never),
+    /Processor "p": option "error" is not known\. Did you mean "errors"\?/,
+  )
+  refuses(
+    () => input.stream().groupBy((v) => String(v), { name: 'g', key: string, partition: 2 } as never),
+    /groupBy "g": option "partition" is not known\. Did you mean "partitions"\?/,
+  )
+})

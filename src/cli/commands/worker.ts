@@ -84,6 +84,7 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
   const signal = io.signal ?? new AbortController().signal
   try {
     await write(io.err, startupLine(app, summary))
+    if (options.broker === undefined && !app.brokerGiven) await write(io.err, NO_BROKER)
     if (!signal.aborted) {
       let onAbort = (): void => {}
       const aborted = new Promise<void>((resolve) => (onAbort = resolve))
@@ -106,6 +107,12 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
   )
   return summary
 }
+
+/** Said loudly: an app that forgot its broker would otherwise look like a healthy worker. */
+const NO_BROKER =
+  "NOTE: no broker is configured (the app's broker setting, --broker or TRIBUTARY_BROKER), so this " +
+  'worker runs on the embedded memory:// broker: nothing outside this process reads or writes its ' +
+  'topics, and their records are gone when it exits.\n'
 
 function startupLine(app: App, s: WorkerSummary): string {
   const parsed = parseTransportUrl(s.broker)
