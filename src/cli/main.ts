@@ -3,6 +3,7 @@
  * to `error: <message>` and exit codes (0 done, 1 failed, 130 interrupted). Runs when executed directly
  * (`node --import tsx src/cli/main.ts`) or through bin/tributary.js.
  */
+import { errorTrace } from './error-trace.js'
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
@@ -185,6 +186,8 @@ export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode
     io.stderr.write(`error: ${describeError(error, broker)}\n`)
+    // Where it came from in the user's code, and why (the cause chain); every frame with TRIBUTARY_DEBUG=1.
+    for (const line of errorTrace(error)) io.stderr.write(`${line}\n`)
     if (process.env.TRIBUTARY_DEBUG && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`)
     return EXIT_FAILED
   }

@@ -1,6 +1,40 @@
 /** The built-in codecs: raw bytes, UTF-8 strings, JSON (optionally validated by a schema). */
 import type { Codec, Schema } from './types.js'
 
+/** A value as an error message shows it: its type, then a short rendering (`number 5`). */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
+  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`
+  let text: string
+  switch (typeof value) {
+    case 'function':
+      return 'a function'
+    case 'symbol':
+      return value.toString()
+    case 'string':
+      text = JSON.stringify(value)
+      break
+    case 'bigint':
+      text = `${value}n`
+      break
+    case 'object':
+      try {
+        text = JSON.stringify(value)
+      } catch {
+        text = Object.prototype.toString.call(value)
+      }
+      break
+    case 'number':
+    case 'boolean':
+      text = String(value)
+      break
+    default:
+      text = ''
+  }
+  const type = Array.isArray(value) ? 'array' : typeof value
+  return `${type} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`
+}
+
 /** The bytes as they are (null stays null). */
 export const raw: Codec<Buffer | null> = {
   name: 'raw',
@@ -9,10 +43,18 @@ export const raw: Codec<Buffer | null> = {
 }
 
 /** UTF-8 text; null stays null. Invalid UTF-8 is refused rather than turned into U+FFFD silently. */
+function text(value: unknown): string | null {
+  if (value === null || typeof value === 'string') return value
+  throw new TypeError(`expected a string, got ${describeValue(value)}`)
+}
+
 export const string: Codec<string | null> = {
   name: 'string',
-  encode: (value) => (value === null ? null : Buffer.from(value, 'utf8')),
-  encodeText: (value) => value,
+  encode: (value) => {
+    const checked = text(value)
+    return checked === null ? null : Buffer.from(checked, 'utf8')
+  },
+  encodeText: text,
   decode: (bytes) => {
     if (bytes === null) return null
     // toString() without arguments is Node's UTF-8 fast path (an encoding argument is parsed first).
@@ -33,7 +75,8 @@ export function json<T = unknown>(schema?: Schema<T>): Codec<T> {
   const text = (value: T): string => {
     const json = JSON.stringify(schema ? schema.parse(value) : value) as string | undefined
     // JSON.stringify(undefined) is undefined: no JSON at all, refused here rather than sent as "".
-    if (json === undefined) throw new TypeError(`${String(value)} has no JSON form`)
+    if (json === undefined)
+      throw new TypeError(`expected a value with a JSON form, got ${describeValue(value)}`)
     return json
   }
   return {

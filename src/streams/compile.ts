@@ -14,7 +14,7 @@ import type { Op, Stream } from './stream.js'
 import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
-import type { Codec } from '../serde/types.js'
+import { encodeWith, outputEncoder } from './encode.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface CompileContext {
@@ -73,8 +73,8 @@ function forwarder(
     if (boundary.kind === 'groupBy') {
       return {
         topic: target.name,
-        key: boundary.key.encode(boundary.fn(e.value, e)),
-        value: boundary.value.encode(e.value),
+        key: encodeWith(boundary.key, boundary.fn(e.value, e), `groupBy "${boundary.name}": the new key`),
+        value: encodeWith(boundary.value, e.value, `groupBy "${boundary.name}": the value`),
         headers: withoutReplyHeaders(e.headers),
         timestamp: e.timestamp,
       }
@@ -97,19 +97,16 @@ function forwarder(
   }
 }
 
-/** A codec's encoder for outputs: its text form where it has one (the producer writes it as UTF-8). */
-function outputEncoder(codec: Codec<any>): (value: unknown) => Buffer | string | null {
-  const text = codec.encodeText
-  return text ?? ((value) => codec.encode(value))
-}
-
 function emitter(sinks: Sink[]): (value: unknown, context: ProcessorContext) => Promise<void> | undefined {
   const functions = sinks.filter((s) => typeof s === 'function')
   const topics = sinks
     .filter((s) => typeof s !== 'function')
     .map((sink) => {
       const topic: Topic<any, any> = sink instanceof Topic ? sink : sink.topic
-      return { name: topic.name, encode: outputEncoder(topic.value) }
+      return {
+        name: topic.name,
+        encode: outputEncoder(topic.value, `the value for sink topic "${topic.name}"`),
+      }
     })
   const sendAll = (value: unknown, context: ProcessorContext): void => {
     const current = context.currentRecord()

@@ -3,6 +3,7 @@ import { TributaryError } from '../errors.js'
 import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { Codec } from '../serde/types.js'
 import type { NewTopic, ProducerRecord, RecordMetadata } from '../transport/types.js'
+import { encodeWith } from './encode.js'
 import { Stream } from './stream.js'
 import type { OutgoingRecord } from './types.js'
 
@@ -71,8 +72,12 @@ export class Topic<K, V> {
 
   /** Encodes a typed record for this topic. */
   encode(record: OutgoingRecord<K, V>): ProducerRecord {
-    const out: ProducerRecord = { topic: this.name, value: this.value.encode(record.value) }
-    if (record.key !== undefined) out.key = this.key.encode(record.key)
+    const out: ProducerRecord = {
+      topic: this.name,
+      value: encodeWith(this.value, record.value, `the value for topic "${this.name}"`),
+    }
+    if (record.key !== undefined)
+      out.key = encodeWith(this.key, record.key, `the key for topic "${this.name}"`)
     if (record.headers) out.headers = record.headers
     if (record.partition !== undefined) out.partition = record.partition
     if (record.timestamp !== undefined) out.timestamp = record.timestamp

@@ -75,7 +75,7 @@ describe('tributary agents', () => {
     assert.equal(ambiguous.code, 1)
     assert.match(
       ambiguous.stderr,
-      /^error: App module ".*two-apps\.ts" exports 2 apps \(orders, payments\): choose one with --app <exportName>\n$/,
+      /^error: App module ".*two-apps\.ts" exports 2 apps \(orders, payments\): choose one with --app <exportName>\n( +at .*\n)*$/,
     )
     const chosen = await cli('agents', twoApps, '--app', 'payments')
     assert.equal(chosen.code, 0, chosen.stderr)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
@@ -170,8 +171,14 @@ describe(`tributary worker against Apache Kafka at ${broker}`, () => {
     const result = await exitWithin(child, done, 60_000)
     assert.equal(result.code, 1, result.stderr)
     const lines = result.stderr.trimEnd().split('\n')
+    // The error line, then where it came from and its cause chain (indented).
+    const errorLine = lines.findIndex((line) => line.startsWith('error: '))
+    assert.ok(
+      lines.slice(errorLine + 1).every((line) => line.startsWith('  ')),
+      result.stderr,
+    )
     assert.match(
-      lines.at(-1)!,
+      lines[errorLine]!,
       new RegExp(
         `^error: agent "big-rides" on ${prefix}rides\\[0\\]: record ${prefix}rides\\[0\\]@1 could not be decoded: the value could not be decoded with codec json: .*not valid JSON`,
       ),
@@ -289,5 +296,47 @@ describe('tributary worker, in process', () => {
     const missing = await cli('worker', join(repo, 'test/cli/fixtures/absent.ts'))
     assert.equal(missing.code, 1)
     assert.match(missing.stderr, /^error: App module ".*absent\.ts" does not exist/)
+  })
+})
+
+describe('tributary worker, errors in the user code', () => {
+  const markerLine = (file: string): number =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((line) => line.includes('THROWS-HERE')) + 1
+
+  test('a module that throws on import prints its own file:line and the cause chain', async () => {
+    const fixture = join(repo, 'test/cli/fixtures/throws-on-import.ts')
+    const { child, done } = startCli(['worker', fixture, '--no-web'])
+    const result = await exitWithin(child, done, 60_000)
+    assert.equal(result.code, 1, result.stderr)
+    const lines = result.stderr.trimEnd().split('\n')
+    assert.match(
+      lines[0]!,
+      /^error: App module ".*throws-on-import\.ts" could not be loaded: settings file rides\.json is missing$/,
+    )
+    assert.deepEqual(lines.slice(1), [
+      '  caused by: Error: settings file rides.json is missing',
+      `    at ${fixture}:${markerLine(fixture) + 1}:9`,
+      '    caused by: Error: ENOENT: no such file or directory',
+      `      at ${fixture}:${markerLine(fixture) + 2}:12`,
+    ])
+  })
+
+  test('an agent that throws prints the record, its own file:line and the cause', async () => {
+    const fixture = join(repo, 'test/cli/fixtures/throwing-agent.ts')
+    const { child, done } = startCli(['worker', fixture, '--no-web'])
+    const result = await exitWithin(child, done, 60_000)
+    assert.equal(result.code, 1, result.stderr)
+    const lines = result.stderr.trimEnd().split('\n')
+    const error = lines.findIndex((line) => line.startsWith('error: '))
+    assert.match(
+      lines[error]!,
+      /^error: agent "fares" on rides\[0\]: record rides\[0\]@0 failed: fare -5 is negative$/,
+    )
+    assert.deepEqual(lines.slice(error + 1), [
+      '  caused by: RangeError: fare -5 is negative',
+      `    at ${fixture}:${markerLine(fixture) + 1}:23`,
+    ])
   })
 })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { codec, json, nullable, raw, string } from '../../src/index.js'
+import { describeValue } from '../../src/serde/codecs.js'
 import type { Schema } from '../../src/index.js'
 
 test('raw passes bytes and null through unchanged', () => {
@@ -71,6 +72,40 @@ test('the text form of json and string stands for the same bytes as their encode
     },
   })
   assert.throws(() => strict.encodeText!({ n: 'x' } as unknown as { n: number }), /n: expected a number/)
-  assert.throws(() => c.encodeText!(undefined as unknown as { city: string; fare: number }), /no JSON form/)
-  assert.throws(() => c.encode(undefined as unknown as { city: string; fare: number }), /no JSON form/)
+  assert.throws(
+    () => c.encodeText!(undefined as unknown as { city: string; fare: number }),
+    /expected a value with a JSON form, got undefined/,
+  )
+  assert.throws(
+    () => c.encode(undefined as unknown as { city: string; fare: number }),
+    /expected a value with a JSON form, got undefined/,
+  )
+})
+
+test('string refuses to encode what is not a string, naming the type it got', () => {
+  assert.throws(() => string.encode(5 as unknown as string), /^TypeError: expected a string, got number 5$/)
+  assert.throws(
+    () => string.encodeText!({ a: 1 } as unknown as string),
+    /expected a string, got object \{"a":1\}/,
+  )
+  assert.deepEqual(string.encode('é'), Buffer.from('é'))
+  assert.equal(string.encode(null), null)
+})
+
+test('describeValue shows the type and a short rendering of a value', () => {
+  assert.equal(describeValue(5), 'number 5')
+  assert.equal(describeValue('5'), 'string "5"')
+  assert.equal(describeValue(10n), 'bigint 10n')
+  assert.equal(describeValue([1, 2]), 'array [1,2]')
+  assert.equal(describeValue(undefined), 'undefined')
+  assert.equal(describeValue(null), 'null')
+  assert.equal(describeValue(Buffer.from('abc')), 'a Buffer of 3 bytes')
+  assert.equal(
+    describeValue(() => 1),
+    'a function',
+  )
+  assert.equal(describeValue({ note: 'x'.repeat(100) }), `object {"note":"${'x'.repeat(48)}...`)
+  const circular: { self?: unknown } = {}
+  circular.self = circular
+  assert.equal(describeValue(circular), 'object [object Object]')
 })

@@ -210,6 +210,34 @@ describe('TestDriver', () => {
     }
   })
 
+  test('a value of the wrong type for a codec names the agent, the operator, the codec, both types and the record', async (t) => {
+    const app = new App({ id: 'mismatch', web: false })
+    type Ride = { VendorID: string; fare: number }
+    const rides = app.topic('rides', { key: string, value: json<Ride>() })
+    app.agent(
+      'by-vendor',
+      rides.stream().groupBy((r) => r.VendorID, { name: 'by-vendor', key: string }),
+      async (stream) => {
+        for await (const ride of stream) void ride
+      },
+    )
+    const driver = await TestDriver.start(app)
+    t.after(() => driver.close())
+    // A numeric VendorID, as taxi data has it, into a string key.
+    await driver.pipe(rides, { key: '1', value: { VendorID: 1 as unknown as string, fare: 9 } })
+    await assert.rejects(
+      driver.settle(),
+      new RegExp(
+        String.raw`^TributaryError: agent "by-vendor\.by-vendor" on rides\[0\]: record rides\[0\]@0 failed: ` +
+          String.raw`groupBy "by-vendor": the new key could not be encoded with codec string: expected a string, got number 1$`,
+      ),
+    )
+    await assert.rejects(
+      rides.send({ key: 7 as unknown as string, value: { VendorID: '1', fare: 1 } }),
+      /^TributaryError: the key for topic "rides" could not be encoded with codec string: expected a string, got number 7$/,
+    )
+  })
+
   test('settle() times out with an error that names the work still pending', async () => {
     const app = new App({ id: 'stuck' })
     const input = app.topic('in', { key: string, value: string })
