@@ -42,16 +42,22 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) =>
+    const onError = (error: NodeJS.ErrnoException) => {
+      // A port taken or not allowed: say how to choose another, in the worker's flags and the app's settings.
+      const hint =
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? '; choose another port with --web-port <n> (0 = any free port) or the setting web: { port }, or run without the ops server: --no-web or web: false'
+          : ''
       reject(
         new TributaryError(
           'INVALID_ARGUMENT',
-          `ops server cannot listen on ${host}:${port}: ${error.message}`,
+          `ops server cannot listen on ${host}:${port}: ${error.message}${hint}`,
           {
             cause: error,
           },
         ),
       )
+    }
     server.once('error', onError)
     server.listen(port, host, () => {
       server.off('error', onError)

@@ -107,6 +107,7 @@ test('a port already in use is refused with INVALID_ARGUMENT', async () => {
       (error: TributaryError) => {
         assert.equal(error.code, 'INVALID_ARGUMENT')
         assert.match(error.message, /EADDRINUSE/)
+        assert.match(error.message, /--web-port <n> \(0 = any free port\).*--no-web/)
         return true
       },
     )
