@@ -231,8 +231,17 @@ export class Worker {
     if (this.#state !== 'new')
       throw new TributaryError('INVALID_ARGUMENT', `The worker was already started (${this.#state})`)
     this.#state = 'starting'
-    // Ref'd for as long as the worker runs (cleared at the end of #shutdown).
+    // Ref'd for as long as the worker runs: cleared at the end of #shutdown, or by a failed start.
     if (this.config.keepAlive) this.#keepAlive = setInterval(() => undefined, 1 << 30)
+    try {
+      await this.#begin()
+    } catch (error) {
+      clearInterval(this.#keepAlive)
+      throw error
+    }
+  }
+
+  async #begin(): Promise<void> {
     const { transport, appId, stateDir } = this.config
     if (stateDir !== undefined) this.#identity = claimIdentity(stateDir)
     if (this.config.workerId === '') this.config.workerId = this.#identity?.id ?? `${appId}-${process.pid}`
