@@ -42,12 +42,13 @@ export const raw: Codec<Buffer | null> = {
   decode: (bytes) => bytes,
 }
 
-/** UTF-8 text; null stays null. Invalid UTF-8 is refused rather than turned into U+FFFD silently. */
+/** A string codec's text: the value itself, checked (null stays null). */
 function text(value: unknown): string | null {
   if (value === null || typeof value === 'string') return value
   throw new TypeError(`expected a string, got ${describeValue(value)}`)
 }
 
+/** UTF-8 text; null stays null. Invalid UTF-8 is refused rather than turned into U+FFFD silently. */
 export const string: Codec<string | null> = {
   name: 'string',
   encode: (value) => {

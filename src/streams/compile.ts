@@ -69,12 +69,15 @@ function forwarder(
   target: Topic<any, any>,
   errors: ErrorPolicy,
 ): NodeSpec {
+  // What an encoding error names: built once, not per record.
+  const keyWhat = boundary.kind === 'groupBy' ? `groupBy "${boundary.name}": the new key` : ''
+  const valueWhat = boundary.kind === 'groupBy' ? `groupBy "${boundary.name}": the value` : ''
   const encode = (e: AnyEvent): ProducerRecord => {
     if (boundary.kind === 'groupBy') {
       return {
         topic: target.name,
-        key: encodeWith(boundary.key, boundary.fn(e.value, e), `groupBy "${boundary.name}": the new key`),
-        value: encodeWith(boundary.value, e.value, `groupBy "${boundary.name}": the value`),
+        key: encodeWith(boundary.key, boundary.fn(e.value, e), keyWhat),
+        value: encodeWith(boundary.value, e.value, valueWhat),
         headers: withoutReplyHeaders(e.headers),
         timestamp: e.timestamp,
       }

@@ -46,6 +46,9 @@ export class Topic<K, V> {
   readonly value: Codec<V>
   readonly options: TopicOptions<K, V>
   #sender: (() => TopicSender) | undefined
+  /** What an encoding error names: built once, not per record. */
+  readonly #keyWhat: string
+  readonly #valueWhat: string
 
   constructor(name: string, options: TopicOptions<K, V>, sender?: () => TopicSender) {
     if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) {
@@ -63,6 +66,8 @@ export class Topic<K, V> {
     this.value = options.value
     this.options = options
     this.#sender = sender
+    this.#keyWhat = `the key for topic "${name}"`
+    this.#valueWhat = `the value for topic "${name}"`
   }
 
   /** A stream of this topic's events, to give an agent or to chain operators on. */
@@ -74,10 +79,9 @@ export class Topic<K, V> {
   encode(record: OutgoingRecord<K, V>): ProducerRecord {
     const out: ProducerRecord = {
       topic: this.name,
-      value: encodeWith(this.value, record.value, `the value for topic "${this.name}"`),
+      value: encodeWith(this.value, record.value, this.#valueWhat),
     }
-    if (record.key !== undefined)
-      out.key = encodeWith(this.key, record.key, `the key for topic "${this.name}"`)
+    if (record.key !== undefined) out.key = encodeWith(this.key, record.key, this.#keyWhat)
     if (record.headers) out.headers = record.headers
     if (record.partition !== undefined) out.partition = record.partition
     if (record.timestamp !== undefined) out.timestamp = record.timestamp
