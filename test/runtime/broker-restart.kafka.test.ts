@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { TributaryError } from '../../src/errors.js'
 import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
 import { PrivateBroker } from '../helpers/private-broker.js'
@@ -52,7 +53,18 @@ async function produce(transport: Transport, topic: string, from: number, count:
     const batch = []
     for (let n = i; n < Math.min(i + 500, from + count); n++)
       batch.push({ topic, key: Buffer.from(`k${n % 60}`), value: Buffer.from(`r${n}`) })
-    await producer.send(batch)
+    // The outage can outlast the producer's delivery timeout on a loaded machine: send the batch
+    // again (outputs are compared as a set, so a batch written twice changes nothing).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await producer.send(batch)
+        break
+      } catch (error) {
+        const transient =
+          error instanceof TributaryError && (error.code === 'BROKER_UNREACHABLE' || error.code === 'TIMEOUT')
+        if (!transient || attempt >= 5) throw error
+      }
+    }
   }
   await producer.close()
 }
