@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'INVALID_PARTITIONS' // partition count or partition number out of range
   | 'INVALID_CONFIG' // unknown topic config name or bad value
   | 'UNKNOWN_GROUP' // consumer group does not exist
+  | 'GROUP_NOT_EMPTY' // the group has live members, and the operation needs it empty
   | 'NOT_SUPPORTED' // the operation cannot be done on this transport
   | 'TIMEOUT' // an operation did not finish in time
   | 'FENCED' // a newer producer or group generation took over (zombie fencing)

@@ -73,6 +73,14 @@ export type From = 'beginning' | 'end' | { offset: number } | { timestamp: numbe
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
 
+/** An ISO 8601 date or date-time (without a zone: local time) or epoch milliseconds written `@1714564800000`. */
+export function parseTime(text: string): number | undefined {
+  const value = text.trim()
+  if (/^@\d+$/.test(value)) return parseInteger(value.slice(1), 'epoch milliseconds')
+  const time = ISO_DATE.test(value) ? Date.parse(value) : NaN
+  return Number.isFinite(time) ? time : undefined
+}
+
 /**
  * `beginning`, `end`, an offset (`42`), an ISO 8601 date or date-time (`2024-05-01`,
  * `2024-05-01T12:00:00Z`; without a zone it is local time) or epoch milliseconds written `@1714564800000`.
@@ -83,9 +91,8 @@ export function parseFrom(text: string): From {
   if (value === 'beginning' || value === 'earliest') return 'beginning'
   if (value === 'end' || value === 'latest') return 'end'
   if (/^\d+$/.test(value)) return { offset: parseInteger(value, '--from offset') }
-  if (/^@\d+$/.test(value)) return { timestamp: parseInteger(value.slice(1), '--from epoch milliseconds') }
-  const time = ISO_DATE.test(value) ? Date.parse(value) : NaN
-  if (Number.isFinite(time)) return { timestamp: time }
+  const time = parseTime(value)
+  if (time !== undefined) return { timestamp: time }
   throw invalid(
     `--from "${text}" is not understood; use beginning, end, an offset (42), ` +
       `an ISO time (2024-05-01T12:00:00Z) or epoch milliseconds (@1714564800000)`,

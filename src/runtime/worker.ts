@@ -192,6 +192,7 @@ export class Worker {
   get #host(): TaskHost {
     return {
       clock: this.config.clock,
+      groupId: this.config.appId,
       produce: (records, done) => {
         if (this.#batcher) this.#batcher.enqueue(records, done)
         else done(new TributaryError('CLOSED', 'The worker is not running'))

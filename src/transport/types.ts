@@ -321,6 +321,8 @@ export interface GroupDescription {
   groupId: string
   /** Kafka's group state: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead. */
   state: string
+  /** The partition assignor the members agreed on ('' when the group has no members). */
+  assignor: string
   members: GroupMember[]
 }
 
@@ -348,7 +350,18 @@ export interface Admin {
   describeGroup(groupId: string): Promise<GroupDescription>
   /** The group's committed next-offsets, for every partition it committed. */
   listGroupOffsets(groupId: string): Promise<TopicPartitionOffset[]>
+  /** Refused with GROUP_NOT_EMPTY while the group has live members (Kafka's NON_EMPTY_GROUP). */
   deleteGroup(groupId: string): Promise<void>
+  /**
+   * Commits offsets for the group from outside it, creating the group when it does not exist. Kafka
+   * takes such a commit only while the group has no live members: GROUP_NOT_EMPTY otherwise.
+   */
+  alterGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
+  /**
+   * Forgets the group's committed offsets of these partitions. Refused with GROUP_NOT_EMPTY for a topic
+   * the group's live members subscribe to (Kafka's GROUP_SUBSCRIBED_TO_TOPIC).
+   */
+  deleteGroupOffsets(groupId: string, partitions: TopicPartition[]): Promise<void>
   close(): Promise<void>
 }
 

@@ -332,7 +332,7 @@ describe('tributary worker, errors in the user code', () => {
     const error = lines.findIndex((line) => line.startsWith('error: '))
     assert.match(
       lines[error]!,
-      /^error: agent "fares" on rides\[0\]: record rides\[0\]@0 failed: fare -5 is negative$/,
+      /^error: agent "fares" on rides\[0\]: record rides\[0\]@0 failed: fare -5 is negative \(errors: 'fail' stops the worker here; to skip this record, stop the workers and run "tributary groups reset-offsets throwing-agent --topic rides:0 --to-offset 1 --execute", or choose errors: 'skip' or 'dlq'\)$/,
     )
     assert.deepEqual(lines.slice(error + 1), [
       '  caused by: RangeError: fare -5 is negative',

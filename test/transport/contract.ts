@@ -483,6 +483,43 @@ export function transportContract(target: ContractTarget): void {
       }
     })
 
+    test('offsets are committed and forgotten from outside a group only while it has no live member', async () => {
+      const topic = await createTopic('alter', 2)
+      const groupId = `g-${randomUUID()}`
+      const admin = transport.admin()
+      await admin.alterGroupOffsets(groupId, [
+        { topic, partition: 0, offset: 0 },
+        { topic, partition: 1, offset: 0 },
+      ])
+      assert.deepEqual(await admin.listGroupOffsets(groupId), [
+        { topic, partition: 0, offset: 0 },
+        { topic, partition: 1, offset: 0 },
+      ])
+      const consumer = transport.consumer({ groupId, offsetReset: 'earliest', ...groupOptions })
+      try {
+        await consumer.subscribe([topic])
+        await pollUntil(consumer, () => consumer.assignment().length === 2, 30_000)
+        await assertCode(
+          admin.alterGroupOffsets(groupId, [{ topic, partition: 0, offset: 0 }]),
+          'GROUP_NOT_EMPTY',
+          /1 live member/,
+        )
+        await assertCode(
+          admin.deleteGroupOffsets(groupId, [{ topic, partition: 0 }]),
+          'GROUP_NOT_EMPTY',
+          new RegExp(topic),
+        )
+        await assertCode(admin.deleteGroup(groupId), 'GROUP_NOT_EMPTY', /1 live member/)
+      } finally {
+        await consumer.close()
+      }
+      await waitFor(async () => (await admin.describeGroup(groupId)).members.length === 0)
+      await admin.deleteGroupOffsets(groupId, [{ topic, partition: 1 }])
+      assert.deepEqual(await admin.listGroupOffsets(groupId), [{ topic, partition: 0, offset: 0 }])
+      await admin.deleteGroup(groupId)
+      assert.deepEqual(await admin.listGroupOffsets(groupId), [])
+    })
+
     // Group assignors and generations, static membership, flow control: see the two files.
     const context: ContractContext = {
       transport: () => transport,

@@ -1,11 +1,23 @@
-/** `tributary groups list|describe`: consumer groups, their members, committed offsets and lag. */
+/**
+ * `tributary groups list|describe|reset-offsets|delete-offsets|delete`: consumer groups, their members,
+ * committed offsets and lag, and the offset moves of `kafka-consumer-groups`.
+ */
 import type { Writable } from 'node:stream'
 import { Command } from 'commander'
 import { TributaryError } from '../../errors.js'
 import type { Admin, GroupMember, TopicDescription } from '../../transport/types.js'
 import type { CliContext } from '../context.js'
+import { collect } from '../args.js'
 import { formatTable, write } from '../output.js'
 import { tpKey } from '../positions.js'
+import {
+  deleteOffsets,
+  parseResetTarget,
+  parseTopicSelection,
+  planReset,
+  resetOffsets,
+  type TopicSelection,
+} from './group-offsets.js'
 
 export async function listGroups(admin: Admin, out: Writable): Promise<void> {
   const groups = [...(await admin.listGroups())].sort((a, b) => a.groupId.localeCompare(b.groupId))
@@ -93,7 +105,37 @@ async function logEnds(admin: Admin, topic: string): Promise<Map<number, number>
   return new Map((await admin.listOffsets(topic, 'latest')).map((p) => [p.partition, p.offset]))
 }
 
-export async function describeGroup(admin: Admin, options: { group: string }, out: Writable): Promise<void> {
+export async function describeGroup(
+  admin: Admin,
+  options: { group: string; members?: boolean; state?: boolean },
+  out: Writable,
+): Promise<void> {
+  if (options.members || options.state) {
+    const group = await admin.describeGroup(options.group)
+    let text = ''
+    if (options.state)
+      text += formatTable(
+        ['GROUP', 'STATE', 'ASSIGNOR', 'MEMBERS'],
+        [[group.groupId, group.state, group.assignor || '-', String(group.members.length)]],
+      )
+    if (options.members) {
+      if (text !== '') text += '\n'
+      text +=
+        group.members.length === 0
+          ? `Group "${group.groupId}" has no live members.\n`
+          : formatTable(
+              ['MEMBER', 'CLIENT-ID', 'HOST', 'PARTITIONS', 'ASSIGNMENT'],
+              group.members.map((m) => [
+                m.memberId,
+                m.clientId,
+                m.host,
+                String(m.assignment.length),
+                assignmentText(m.assignment) || '-',
+              ]),
+            )
+    }
+    return write(out, text)
+  }
   const lag = await groupLag(admin, options.group)
   const dash = (n: number | undefined): string => (n === undefined ? '-' : String(n))
   const rows = lag.partitions.map((p) => [
@@ -118,10 +160,26 @@ export async function describeGroup(admin: Admin, options: { group: string }, ou
   await write(out, text)
 }
 
+/** `orders:0,1 payments:2`: a member's partitions grouped by topic. */
+function assignmentText(assignment: readonly { topic: string; partition: number }[]): string {
+  const topics = new Map<string, number[]>()
+  for (const tp of assignment) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
+  return [...topics].map(([topic, ps]) => `${topic}:${ps.join(',')}`).join(' ')
+}
+
+export async function deleteGroups(admin: Admin, groupIds: string[], out: Writable): Promise<void> {
+  for (const groupId of groupIds) {
+    await admin.deleteGroup(groupId)
+    await write(out, `Deleted group "${groupId}".\n`)
+  }
+}
+
 const HEADER = ['TOPIC', 'PARTITION', 'COMMITTED', 'LOG-END', 'LAG', 'MEMBER', 'CLIENT-ID', 'HOST']
 
 export function groupsCommand(context: CliContext): Command {
-  const groups = new Command('groups').description('list consumer groups and show their offsets and lag')
+  const groups = new Command('groups').description(
+    'list and describe consumer groups, reset or delete their offsets, delete groups',
+  )
   const out = context.io.stdout
   groups
     .command('list')
@@ -133,13 +191,94 @@ export function groupsCommand(context: CliContext): Command {
   groups
     .command('describe <group>')
     .description('per partition: committed offset, log end offset, lag and the member that owns it')
+    .option('--members', 'the live members instead: id, client id, host and assigned partitions')
+    .option('--state', 'the group state instead: state, assignor and member count')
     .addHelpText(
       'after',
       '\nLag is log end offset minus committed offset; "-" marks a partition the group never committed.\n' +
-        '\nExamples:\n  $ tributary groups describe printers',
+        '\nExamples:\n  $ tributary groups describe printers\n  $ tributary groups describe printers --members --state',
     )
-    .action(async (group: string, _options: unknown, command: Command) => {
-      await context.admin(command, (admin) => describeGroup(admin, { group }, out))
+    .action(async (group: string, options: { members?: boolean; state?: boolean }, command: Command) => {
+      await context.admin(command, (admin) => describeGroup(admin, { group, ...options }, out))
+    })
+  groups
+    .command('reset-offsets <group>')
+    .description("move a group's committed offsets: prints the plan, and commits it with --execute")
+    .option('--topic <topic[:p,...]>', 'a topic, or some of its partitions (repeatable)', collect)
+    .option('--all-topics', 'every topic the group has committed offsets for')
+    .option('--to-earliest', 'to the start of the log')
+    .option('--to-latest', 'to the end of the log (skips everything not yet read)')
+    .option('--to-offset <n>', 'to this offset in every selected partition')
+    .option('--to-datetime <time>', 'to the first record at or after an ISO time or @epoch-ms')
+    .option('--shift-by <n>', 'by n from the committed offset (negative: back, to read again)')
+    .option('--execute', 'commit the plan (without it: a dry run that changes nothing)')
+    .addHelpText(
+      'after',
+      '\nThe group must have no live members to --execute: stop its workers first. An offset outside the\n' +
+        'log is moved to its start or end, and the plan says so.\n' +
+        '\nTo skip a record that stops a worker (errors: "fail"), commit the offset after it:\n' +
+        '  $ tributary groups reset-offsets my-app --topic orders:3 --to-offset 1042 --execute\n' +
+        '\nExamples:\n' +
+        '  $ tributary groups reset-offsets my-app --topic orders --to-earliest\n' +
+        '  $ tributary groups reset-offsets my-app --all-topics --to-datetime 2024-05-01T12:00:00Z --execute\n' +
+        '  $ tributary groups reset-offsets my-app --topic orders:0,1 --shift-by -100 --execute',
+    )
+    .action(async (group: string, options: ResetOptions, command: Command) => {
+      const target = parseResetTarget(options)
+      const selections = topicSelections(options.topic, options.allTopics === true, '--all-topics')
+      await context.admin(command, async (admin) =>
+        resetOffsets(admin, await planReset(admin, group, selections, target), options.execute === true, out),
+      )
+    })
+  groups
+    .command('delete-offsets <group>')
+    .description("forget a group's committed offsets of some topics or partitions")
+    .requiredOption('--topic <topic[:p,...]>', 'a topic, or some of its partitions (repeatable)', collect)
+    .addHelpText(
+      'after',
+      "\nKafka refuses it for a topic the group's live members subscribe to.\n" +
+        '\nExamples:\n  $ tributary groups delete-offsets my-app --topic old-orders',
+    )
+    .action(async (group: string, options: { topic: string[] }, command: Command) => {
+      const selections = options.topic.map(parseTopicSelection)
+      await context.admin(command, (admin) => deleteOffsets(admin, group, selections, out))
+    })
+  groups
+    .command('delete <group...>')
+    .description('delete consumer groups and their committed offsets')
+    .addHelpText(
+      'after',
+      '\nKafka refuses to delete a group that has live members.\n\nExamples:\n  $ tributary groups delete my-app old-app',
+    )
+    .action(async (ids: string[], _options: unknown, command: Command) => {
+      await context.admin(command, (admin) => deleteGroups(admin, ids, out))
     })
   return groups
+}
+
+interface ResetOptions {
+  topic?: string[]
+  allTopics?: boolean
+  toEarliest?: boolean
+  toLatest?: boolean
+  toOffset?: string
+  toDatetime?: string
+  shiftBy?: string
+  execute?: boolean
+}
+
+function topicSelections(
+  topics: string[] | undefined,
+  all: boolean,
+  allFlag: string,
+): TopicSelection[] | 'all-topics' {
+  if (all && topics !== undefined)
+    throw new TributaryError('INVALID_ARGUMENT', `Give --topic or ${allFlag}, not both`)
+  if (all) return 'all-topics'
+  if (topics === undefined)
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `Name the partitions to reset: --topic <topic[:p,...]> or ${allFlag}`,
+    )
+  return topics.map(parseTopicSelection)
 }

@@ -116,8 +116,13 @@ export abstract class Runner {
     const { task, spec, tracker } = this
     task.host.onProgress(spec.name, 'error')
     if (spec.errors === 'fail') {
+      const next = `${first.topic}:${first.partition} --to-offset ${first.offset + 1}`
+      const hint =
+        ` (errors: 'fail' stops the worker here; to skip this record, stop the workers and run ` +
+        `"tributary groups reset-offsets ${task.host.groupId} --topic ${next} --execute", ` +
+        `or choose errors: 'skip' or 'dlq')`
       task.fail(
-        new TributaryError('KAFKA', message, {
+        new TributaryError('KAFKA', message + hint, {
           topic: first.topic,
           partition: first.partition,
           offset: first.offset,

@@ -27,6 +27,8 @@ import { OffsetTracker, type TrackedEntry } from './tracker.js'
 
 export interface TaskHost {
   readonly clock: Clock
+  /** The consumer group the tasks commit in (the app id): named in the hint for skipping a record. */
+  readonly groupId: string
   /** Sends records to Kafka (the worker's producer, batched); `done` gets the outcome. */
   produce(records: Outputs, done: Delivered): void
   /** The same for outputs of held input records: `owner.outputsDelivered(runner, held, ...)` gets the outcome. */

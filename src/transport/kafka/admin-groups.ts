@@ -2,6 +2,7 @@
 import type { Admin as PltAdmin } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { GroupDescription, GroupListing, TopicPartition, TopicPartitionOffset } from '../types.js'
+import { groupNotEmpty } from '../group/refusals.js'
 import type { Link } from './link.js'
 
 /** Kafka's group state names; platformatic upper-cases what the broker sends. */
@@ -56,7 +57,92 @@ export async function describeGroup(
       .flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
       .sort(byTopicPartition),
   }))
-  return { groupId, state, members }
+  return { groupId, state, assignor: group.protocol ?? '', members }
+}
+
+/** Lists the live members (a refusal names them) or answers that the group is empty or unknown. */
+async function liveMembers(
+  client: PltAdmin,
+  link: Link,
+  groupId: string,
+): Promise<GroupDescription | undefined> {
+  try {
+    const group = await describeGroup(client, link, groupId)
+    return group.members.length > 0 ? group : undefined
+  } catch (error) {
+    if (error instanceof TributaryError && error.code === 'UNKNOWN_GROUP') return undefined
+    throw error
+  }
+}
+
+export async function alterGroupOffsets(
+  client: PltAdmin,
+  link: Link,
+  groupId: string,
+  offsets: readonly TopicPartitionOffset[],
+): Promise<void> {
+  const action = `commit offsets for group "${groupId}"`
+  const live = await liveMembers(client, link, groupId)
+  if (live) throw groupNotEmpty(live, action)
+  const topics = new Map<string, { partition: number; offset: bigint }[]>()
+  for (const o of offsets) {
+    const list = topics.get(o.topic) ?? []
+    list.push({ partition: o.partition, offset: BigInt(o.offset) })
+    topics.set(o.topic, list)
+  }
+  try {
+    await link.run(
+      action,
+      () =>
+        client.alterConsumerGroupOffsets({
+          groupId,
+          topics: [...topics].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+        }),
+      { group: groupId },
+    )
+  } catch (error) {
+    // A member joined between the check and the commit: the coordinator refuses a commit from outside.
+    if (error instanceof TributaryError && error.code === 'REBALANCE') {
+      const joined = await liveMembers(client, link, groupId)
+      if (joined) throw groupNotEmpty(joined, action)
+    }
+    throw error
+  }
+}
+
+export async function deleteGroupOffsets(
+  client: PltAdmin,
+  link: Link,
+  groupId: string,
+  partitions: readonly TopicPartition[],
+): Promise<void> {
+  const topics = new Map<string, number[]>()
+  for (const tp of partitions) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
+  const action = `delete offsets of group "${groupId}"`
+  try {
+    await link.run(
+      action,
+      () =>
+        client.deleteConsumerGroupOffsets({
+          groupId,
+          topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+        }),
+      { group: groupId },
+    )
+  } catch (error) {
+    if (error instanceof TributaryError && error.code === 'GROUP_NOT_EMPTY') {
+      const live = await liveMembers(client, link, groupId)
+      const subscribed = [...topics.keys()].map((t) => `"${t}"`).join(', ')
+      throw new TributaryError(
+        'GROUP_NOT_EMPTY',
+        `Could not ${action}: its live members subscribe to ${subscribed}${
+          live ? ` (${live.members.length} member(s), state ${live.state})` : ''
+        }; stop its workers first`,
+        { cause: error },
+      )
+    }
+    throw error
+  }
 }
 
 /** Read stable: offsets of a transaction that is still committing are waited for. */

@@ -16,9 +16,17 @@ import type {
   NewTopic,
   OffsetSpec,
   TopicDescription,
+  TopicPartition,
   TopicPartitionOffset,
 } from '../types.js'
-import { describeGroup, listGroupOffsets, listGroups } from './admin-groups.js'
+import {
+  alterGroupOffsets,
+  deleteGroupOffsets,
+  describeGroup,
+  listGroupOffsets,
+  listGroups,
+} from './admin-groups.js'
+import { groupNotEmpty } from '../group/refusals.js'
 import { Link } from './link.js'
 import { baseOptions, type ResolvedConnection } from './options.js'
 
@@ -234,13 +242,21 @@ export class KafkaAdmin implements Admin {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    await this.#link.run(
-      `delete group "${groupId}"`,
-      () => this.#client.deleteGroups({ groups: [groupId] }),
-      {
-        group: groupId,
-      },
-    )
+    const action = `delete group "${groupId}"`
+    try {
+      await this.#link.run(action, () => this.#client.deleteGroups({ groups: [groupId] }), { group: groupId })
+    } catch (error) {
+      if (!(error instanceof TributaryError && error.code === 'GROUP_NOT_EMPTY')) throw error
+      throw groupNotEmpty(await this.describeGroup(groupId), action)
+    }
+  }
+
+  alterGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    return alterGroupOffsets(this.#client, this.#link, groupId, offsets)
+  }
+
+  deleteGroupOffsets(groupId: string, partitions: TopicPartition[]): Promise<void> {
+    return deleteGroupOffsets(this.#client, this.#link, groupId, partitions)
   }
 
   async close(): Promise<void> {

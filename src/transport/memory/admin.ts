@@ -10,12 +10,14 @@ import type {
   NewTopic,
   OffsetSpec,
   TopicDescription,
+  TopicPartition,
   TopicPartitionOffset,
 } from '../types.js'
+import { groupNotEmpty } from '../group/refusals.js'
 import type { MemoryBroker } from './broker.js'
 import { maintain } from './cleaner.js'
 import { CONFIG_NAMES, TOPIC_CONFIGS } from './topic-configs.js'
-import { closedError, compareTp, sortedTps } from './util.js'
+import { closedError, compareTp, sortedTps, tpKey } from './util.js'
 
 /** The single node's id: every partition's leader, only replica and only in-sync replica. */
 const NODE_ID = 0
@@ -150,9 +152,11 @@ export class MemoryAdmin implements Admin {
     if (!group)
       throw new TributaryError('UNKNOWN_GROUP', `Could not describe group "${groupId}": it does not exist`)
     group.expire()
+    const first = group.members.values().next()
     return {
       groupId,
       state: group.state,
+      assignor: first.done ? '' : first.value.assignor.name,
       members: [...group.members.values()].map((member) => ({
         memberId: member.id,
         clientId: member.clientId,
@@ -173,14 +177,53 @@ export class MemoryAdmin implements Admin {
     const group = this.broker.groups.get(groupId)
     if (!group) throw new TributaryError('UNKNOWN_GROUP', `Group ${groupId} does not exist`)
     group.expire()
-    if (group.members.size > 0) {
-      throw new TributaryError(
-        'KAFKA',
-        `Cannot delete group ${groupId}: it has ${group.members.size} active member(s) (Kafka's NON_EMPTY_GROUP)`,
-      )
-    }
+    if (group.members.size > 0) throw await this.notEmpty(groupId, `delete group "${groupId}"`)
     group.stop()
     this.broker.groups.delete(groupId)
+  }
+
+  async alterGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    this.check()
+    const action = `commit offsets for group "${groupId}"`
+    const existing = this.broker.groups.get(groupId)
+    existing?.expire()
+    if (existing && existing.members.size > 0) throw await this.notEmpty(groupId, action)
+    for (const { topic, partition } of offsets) {
+      const count = this.broker.partitionCounts().get(topic)
+      if (count === undefined)
+        throw new TributaryError('UNKNOWN_TOPIC', `Could not ${action}: topic "${topic}" does not exist`, {
+          topic,
+        })
+      if (partition < 0 || partition >= count)
+        throw new TributaryError(
+          'UNKNOWN_TOPIC',
+          `Could not ${action}: topic "${topic}" has no partition ${partition} (it has ${count})`,
+          { topic, partition },
+        )
+    }
+    this.broker.group(groupId).store(offsets)
+  }
+
+  async deleteGroupOffsets(groupId: string, partitions: TopicPartition[]): Promise<void> {
+    this.check()
+    const group = this.broker.groups.get(groupId)
+    if (!group) throw new TributaryError('UNKNOWN_GROUP', `Group ${groupId} does not exist`)
+    group.expire()
+    const subscribed = new Set([...group.members.values()].flatMap((m) => [...m.topics]))
+    const refused = [...new Set(partitions.map((p) => p.topic))].filter((t) => subscribed.has(t))
+    if (refused.length > 0) {
+      throw new TributaryError(
+        'GROUP_NOT_EMPTY',
+        `Could not delete offsets of group "${groupId}": its live members subscribe to ${refused
+          .map((t) => `"${t}"`)
+          .join(', ')} (${group.members.size} member(s), state ${group.state}); stop its workers first`,
+      )
+    }
+    for (const { topic, partition } of partitions) group.offsets.delete(tpKey(topic, partition))
+  }
+
+  private async notEmpty(groupId: string, action: string): Promise<TributaryError> {
+    return groupNotEmpty(await this.describeGroup(groupId), action)
   }
 
   async close(): Promise<void> {

@@ -163,6 +163,7 @@ export interface Sent {
 /** A TaskHost on a ManualClock that records what the task does and leaves every send pending. */
 export class FakeHost implements TaskHost {
   readonly clock = new ManualClock(T0)
+  readonly groupId = 'fake-app'
   readonly sent: Sent[] = []
   readonly logs: Array<[LogLevel, string]> = []
   readonly progress: Array<[string, 'in' | 'out' | 'error']> = []

@@ -457,6 +457,10 @@ describe('StreamTask', () => {
       await turns()
       const failure = host.failures[0] as Error & { topic?: string; partition?: number; offset?: number }
       assert.match(failure.message, /"p" on t\[0\]: record t\[0\]@1 could not be decoded: not a valid record/)
+      assert.match(
+        failure.message,
+        /to skip this record, stop the workers and run "tributary groups reset-offsets fake-app --topic t:0 --to-offset 2 --execute"/,
+      )
       assert.deepEqual([failure.topic, failure.partition, failure.offset], ['t', 0, 1])
       assert.equal(task.failure, failure)
       assert.equal(committable(task), 1)
