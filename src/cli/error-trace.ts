@@ -3,11 +3,16 @@
  * frame of every error in the cause chain that lies outside Tributary and outside node_modules, and
  * each cause's own message. Full stacks stay behind TRIBUTARY_DEBUG=1.
  */
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** This package's own code (src/ when run from a checkout, dist/ when installed): not the user's. */
-const OWN = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/**
+ * This package's own code, not the user's: src/ when run from a checkout, dist/ when built, and
+ * src/ again in frames that source maps lead back to it (an install from a path is a symlink, so its
+ * files are not under node_modules).
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const OWN = [join(ROOT, 'src') + sep, join(ROOT, 'dist') + sep]
 
 /** The first frame of `stack` in the user's code, as `file:line:column`. */
 export function userFrame(stack: string | undefined): string | undefined {
@@ -16,7 +21,7 @@ export function userFrame(stack: string | undefined): string | undefined {
     if (!match) continue
     let file = match[1]!
     if (file.startsWith('file://')) file = fileURLToPath(file)
-    if (file.startsWith('node:') || file.includes('/node_modules/') || file.startsWith(OWN)) continue
+    if (file.startsWith('node:') || file.includes('/node_modules/') || OWN.some((own) => file.startsWith(own))) continue
     if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) continue
     return `${file}:${match[2]}:${match[3]}`
   }

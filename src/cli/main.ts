@@ -27,6 +27,7 @@ import { sendCommand } from './commands/send.js'
 import { topicsCommand } from './commands/topics.js'
 import { workerCommand } from './commands/worker.js'
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from './context.js'
+import { watchLauncher } from './launcher.js'
 import type { CliContext, CliIo, ClientOptions } from './context.js'
 
 /** How the process's Ctrl-C reaches the running command. */
@@ -226,18 +227,21 @@ export async function main(argv: string[] = process.argv): Promise<never> {
   })
   // SIGTERM (systemd, Kubernetes, `kill`) stops a worker gracefully; any other command, or a second
   // SIGTERM, ends the process by the signal's default action, as before this handler existed.
-  const onTerminate = (): void => {
+  const onTerminate = (why = 'SIGTERM'): void => {
     const terminate = interrupts.terminate
     if (terminate !== undefined) {
       interrupts.terminate = undefined
-      process.stderr.write('Stopping (SIGTERM): finishing what was started...\n')
+      process.stderr.write(`Stopping (${why}): finishing what was started...\n`)
       terminate()
       return
     }
-    process.off('SIGTERM', onTerminate)
+    process.off('SIGTERM', onSigterm)
     process.kill(process.pid, 'SIGTERM')
   }
-  process.on('SIGTERM', onTerminate)
+  const onSigterm = (): void => onTerminate()
+  process.on('SIGTERM', onSigterm)
+  // Under npx or npm run, a SIGTERM sent to npm ends npm only: its exit stands for the signal.
+  watchLauncher((why) => onTerminate(why))
   // A closed stdout (`| head`) is a normal way to stop reading; consume notices and ends cleanly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error

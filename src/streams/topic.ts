@@ -1,6 +1,7 @@
 /** A topic declared by an app: its name, codecs and the settings used when it is created. */
 import { TributaryError } from '../errors.js'
 import { keysOf, knownKeys, wholeNumber } from '../validate.js'
+import { describeValue } from '../serde/codecs.js'
 import type { Codec } from '../serde/types.js'
 import type { NewTopic, ProducerRecord, RecordMetadata } from '../transport/types.js'
 import { encodeWith } from './encode.js'
@@ -57,7 +58,18 @@ export class Topic<K, V> {
         `Topic name "${name}" is not valid: use 1-249 of a-z A-Z 0-9 . _ -`,
       )
     }
+    const example = `app.topic('${name}', { key: string, value: json() })`
+    if (options === null || typeof options !== 'object')
+      throw new TributaryError('INVALID_ARGUMENT', `Topic "${name}" needs its codecs: ${example}`)
     knownKeys(`Topic "${name}": option`, options, OPTIONS)
+    for (const part of ['key', 'value'] as const) {
+      const codec = options[part] as Partial<Codec<unknown>> | undefined
+      if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Topic "${name}": option "${part}" must be a codec (string, json(), raw, ...), got ${describeValue(codec)}: ${example}`,
+        )
+    }
     if (options.partitions !== undefined) {
       wholeNumber(`Topic "${name}": partitions`, options.partitions, 1, 'INVALID_PARTITIONS')
     }

@@ -409,6 +409,14 @@ test('an unknown setting or option is refused by name, with the nearest known on
     () => app.topic('t1', { key: string, value: string, partiton: 3 } as never),
     /Topic "t1": option "partiton" is not known\. Did you mean "partitions"\?/,
   )
+  refuses(
+    () => (app.topic as (name: string) => unknown)('bare'),
+    /Topic "bare" needs its codecs: app\.topic\('bare', \{ key: string, value: json\(\) \}\)/,
+  )
+  refuses(
+    () => app.topic('half', { value: string } as never),
+    /Topic "half": option "key" must be a codec \(string, json\(\), raw, \.\.\.\), got undefined/,
+  )
   const input = app.topic('in', { key: string, value: json<number>() })
   refuses(
     () => app.agent('a', input, () => Promise.resolve(), { concurency: 2 } as never),
