@@ -106,7 +106,23 @@ async function main(): Promise<void> {
   )
 }
 
-main().catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
-})
+const USAGE = `Usage: npm run demo   (or: tsx examples/demo.ts)
+
+Runs an app of two workers, then three, on the embedded broker (memory://demo, no infrastructure):
+DEMO_RIDES taxi rides (default 30,000) keyed by VendorID on a 6-partition topic; one agent totals
+the rides per vendor, another sends those of $40 or more to their own topic. It prints the
+rebalance and checks that every ride was counted exactly once.
+
+  -h, --help   this help`
+
+const args = process.argv.slice(2)
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE)
+} else if (args.length > 0) {
+  console.error(`Unknown argument ${args[0]}\n\n${USAGE}`)
+  process.exitCode = 2
+} else
+  main().catch((error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })

@@ -1,7 +1,6 @@
 /** Branch by price: rides with total_amount >= 40 go to `rides-high-amount`, the others to `rides-low-amount`, bytes untouched. */
-import { parseArgs } from 'node:util'
 import { App } from '../../src/index.js'
-import { OPTIONS, isMain, main, rateOf } from './cli.js'
+import { COMMON_USAGE, DEFAULT_BROKER, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
 import { buildPrinterApp } from './printer.js'
 import { runWithProducer } from './producer.js'
 import { declareRides } from './ride.js'
@@ -30,7 +29,11 @@ export interface BranchAppOptions {
 
 export function buildBranchApp(options: BranchAppOptions = {}): App {
   const names = { ...BRANCH_TOPICS, ...options.topics }
-  const app = new App({ id: options.id ?? 'taxi-branch', broker: options.broker ?? 'memory://', web: false })
+  const app = new App({
+    id: options.id ?? 'taxi-branch',
+    broker: options.broker ?? DEFAULT_BROKER,
+    web: false,
+  })
   const rides = declareRides(app, names.rides)
   const high = declareRides(app, names.high)
   const low = declareRides(app, names.low)
@@ -43,10 +46,26 @@ export function buildBranchApp(options: BranchAppOptions = {}): App {
   return app
 }
 
+const USAGE = `
+Usage: tsx examples/taxi/branch.ts [options]
+
+Sends rides of $40 or more to rides-high-amount and the others to rides-low-amount (the original bytes).
+
+  --topic <name>   the rides topic (default rides)
+  --file <csv>     on memory://: the rides CSV to feed itself (default: --rows generated rows)
+  --rows <n>       on memory://: generated rows (default 1000)
+  --seed <n>       seed of the generated rows (default 2020)
+  --rate <n>       on memory://: rows per second fed (default 1)
+  --fast           on memory://: feed as fast as it can${COMMON_USAGE}
+
+On memory:// it runs whole in this process: it feeds itself the rides and stops after the last.
+On Kafka it runs until Ctrl-C.
+`
+
 if (isMain(import.meta.url)) {
   main(async () => {
-    const { values } = parseArgs({ options: OPTIONS })
-    const broker = values.broker ?? 'memory://'
+    const values = parseOptions(OPTIONS, USAGE)
+    const broker = values.broker ?? DEFAULT_BROKER
     const topics = { ...BRANCH_TOPICS, ...(values.topic ? { rides: values.topic } : {}) }
     const app = buildBranchApp({ broker, topics })
     if (!broker.startsWith('memory://')) return app.run()

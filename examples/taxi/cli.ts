@@ -1,13 +1,18 @@
-/** Command-line plumbing shared by the taxi examples: options, checks, main-module detection, waiting. */
+/** Command-line plumbing shared by the taxi examples: options, --help, checks, main-module detection, waiting. */
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-/** The repo's development broker (`npm run kafka:start`). */
-export const LOCAL_KAFKA = 'kafka://127.0.0.1:19092'
+/**
+ * The broker every example uses unless --broker names one: the embedded broker, so that each runs
+ * with no infrastructure (`npm run kafka:start` then `--broker kafka://127.0.0.1:19092` for Kafka).
+ */
+export const DEFAULT_BROKER = 'memory://'
 
 /** The options every example takes, for node:util parseArgs. */
 export const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
   broker: { type: 'string' },
   topic: { type: 'string' },
   file: { type: 'string' },
@@ -16,6 +21,33 @@ export const OPTIONS = {
   rate: { type: 'string' },
   fast: { type: 'boolean' },
 } as const
+
+/**
+ * Parses the example's options (some of OPTIONS): `--help` prints `usage` and exits; an unknown
+ * option prints what was wrong and the usage, and exits with 2.
+ */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+  options: T,
+  usage: string,
+): ReturnType<typeof parseArgs<{ options: T }>>['values'] {
+  let values
+  try {
+    values = parseArgs({ options: { ...options, help: OPTIONS.help } }).values
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage.trim()}\n`)
+    process.exit(2)
+  }
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(`${usage.trim()}\n`)
+    process.exit(0)
+  }
+  return values as ReturnType<typeof parseArgs<{ options: T }>>['values']
+}
+
+/** The usage lines of the options every example shares. */
+export const COMMON_USAGE = `
+  --broker <url>   kafka://host:port, or memory:// (the default: the embedded broker, in this process)
+  -h, --help       this help`
 
 /** True when the module at `moduleUrl` is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {

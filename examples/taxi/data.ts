@@ -1,6 +1,5 @@
 /** Deterministic synthetic taxi rides as CSV, same columns as the course file: `data.ts --rows 1000 --seed 2020 > rides.csv`. */
-import { parseArgs } from 'node:util'
-import { OPTIONS, count, isMain, main } from './cli.js'
+import { OPTIONS, count, isMain, main, parseOptions } from './cli.js'
 import { AMOUNT_PARTS, COLUMNS, type Ride } from './ride.js'
 
 /** mulberry32: a tiny seeded PRNG giving floats in [0, 1). */
@@ -97,9 +96,19 @@ export function generateCsv(options: GenerateOptions): string {
   return toCsv(generateRides(options))
 }
 
+const USAGE = `
+Usage: tsx examples/taxi/data.ts [--rows n] [--seed n] > rides.csv
+
+Writes a synthetic taxi-ride CSV with the course's 18 columns to stdout.
+
+  --rows <n>   rows (default 1000)
+  --seed <n>   seed: the same seed gives the same rows (default 2020)
+  -h, --help   this help
+`
+
 if (isMain(import.meta.url)) {
   main(() => {
-    const { values } = parseArgs({ options: { rows: OPTIONS.rows, seed: OPTIONS.seed } })
+    const values = parseOptions({ rows: OPTIONS.rows, seed: OPTIONS.seed }, USAGE)
     const rows = count('--rows', values.rows ?? '1000', 0)
     process.stdout.write(generateCsv({ rows, seed: count('--seed', values.seed ?? '2020', 0) }))
   })

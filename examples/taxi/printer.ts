@@ -1,7 +1,6 @@
 /** The stream printer: an agent that prints each ride of topic `rides` with its key, partition, offset and a summary. */
-import { parseArgs } from 'node:util'
 import { App, type Event } from '../../src/index.js'
-import { OPTIONS, isMain, main, rateOf } from './cli.js'
+import { COMMON_USAGE, DEFAULT_BROKER, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
 import { runWithProducer } from './producer.js'
 import { declareRides, type Ride } from './ride.js'
 
@@ -17,7 +16,11 @@ export interface PrinterAppOptions {
 }
 
 export function buildPrinterApp(options: PrinterAppOptions = {}): App {
-  const app = new App({ id: options.id ?? 'taxi-printer', broker: options.broker ?? 'memory://', web: false })
+  const app = new App({
+    id: options.id ?? 'taxi-printer',
+    broker: options.broker ?? DEFAULT_BROKER,
+    web: false,
+  })
   const rides = declareRides(app, options.topic)
   const print = options.print ?? console.log
   app.agent('print-rides', rides, async (stream) => {
@@ -45,10 +48,26 @@ export function describeRide({
   ].join('  ')
 }
 
+const USAGE = `
+Usage: tsx examples/taxi/printer.ts [options]
+
+Prints every ride of a topic, one line each: coordinates, times, distance, passengers, amount.
+
+  --topic <name>   the rides topic (default rides)
+  --file <csv>     on memory://: the rides CSV to feed itself (default: --rows generated rows)
+  --rows <n>       on memory://: generated rows (default 1000)
+  --seed <n>       seed of the generated rows (default 2020)
+  --rate <n>       on memory://: rows per second fed (default 1)
+  --fast           on memory://: feed as fast as it can${COMMON_USAGE}
+
+On memory:// it runs whole in this process: it feeds itself the rides and stops after the last.
+On Kafka it runs until Ctrl-C.
+`
+
 if (isMain(import.meta.url)) {
   main(async () => {
-    const { values } = parseArgs({ options: OPTIONS })
-    const broker = values.broker ?? 'memory://'
+    const values = parseOptions(OPTIONS, USAGE)
+    const broker = values.broker ?? DEFAULT_BROKER
     const topic = values.topic ?? 'rides'
     let printed = 0
     const app = buildPrinterApp({ broker, topic, print: (line) => (console.log(line), printed++) })

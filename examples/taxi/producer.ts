@@ -1,13 +1,22 @@
 /** The taxi producer: sends each row of a rides CSV as JSON to topic `rides`, keyed by VendorID, at 1 row/s or --rate/--fast. */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import { App, type RecordMetadata, type Topic } from '../../src/index.js'
-import { LOCAL_KAFKA, OPTIONS, count, isMain, main, rateOf, until } from './cli.js'
+import {
+  COMMON_USAGE,
+  DEFAULT_BROKER,
+  OPTIONS,
+  count,
+  isMain,
+  main,
+  parseOptions,
+  rateOf,
+  until,
+} from './cli.js'
 import { generateRides } from './data.js'
 import { declareRides, readRides, rideKey, type Ride } from './ride.js'
 
 export interface ProducerAppOptions {
-  /** @default kafka://127.0.0.1:19092 (a memory:// broker would vanish with this process) */
+  /** @default memory:// (DEFAULT_BROKER: nothing outside this process sees what it sends) */
   broker?: string
   /** @default 'taxi-producer' */
   id?: string
@@ -22,7 +31,7 @@ export function buildProducerApp(options: ProducerAppOptions = {}): {
 } {
   const app = new App({
     id: options.id ?? 'taxi-producer',
-    broker: options.broker ?? LOCAL_KAFKA,
+    broker: options.broker ?? DEFAULT_BROKER,
     web: false,
   })
   return { app, rides: declareRides(app, options.topic) }
@@ -128,10 +137,26 @@ export async function runWithProducer(
   }
 }
 
+const USAGE = `
+Usage: tsx examples/taxi/producer.ts [options]
+
+Sends taxi rides as JSON to a topic, keyed by VendorID: each row of --file, or generated rows.
+
+  --topic <name>   the topic (default rides)
+  --file <csv>     the rides CSV (default: --rows generated rows)
+  --rows <n>       generated rows when no --file is given (default 1000)
+  --seed <n>       seed of the generated rows (default 2020)
+  --rate <n>       rows per second (default 1, as in the course)
+  --fast           as fast as the broker acknowledges${COMMON_USAGE}
+
+On memory:// nothing outside this process sees the rides: give --broker kafka://127.0.0.1:19092
+(npm run kafka:start), or run printer.ts or branch.ts, which feed themselves on memory://.
+`
+
 if (isMain(import.meta.url)) {
   main(async () => {
-    const { values } = parseArgs({ options: OPTIONS })
-    const broker = values.broker ?? LOCAL_KAFKA
+    const values = parseOptions(OPTIONS, USAGE)
+    const broker = values.broker ?? DEFAULT_BROKER
     if (broker.startsWith('memory://')) {
       console.error(
         'warning: a memory:// broker lives inside this process, so no other program sees these rides; ' +

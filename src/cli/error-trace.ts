@@ -21,7 +21,12 @@ export function userFrame(stack: string | undefined): string | undefined {
     if (!match) continue
     let file = match[1]!
     if (file.startsWith('file://')) file = fileURLToPath(file)
-    if (file.startsWith('node:') || file.includes('/node_modules/') || OWN.some((own) => file.startsWith(own))) continue
+    if (
+      file.startsWith('node:') ||
+      file.includes('/node_modules/') ||
+      OWN.some((own) => file.startsWith(own))
+    )
+      continue
     if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) continue
     return `${file}:${match[2]}:${match[3]}`
   }
