@@ -1,4 +1,5 @@
 /** Resolves the cluster the CLI talks to from --broker, the environment and the security flags. */
+import type { LogFormat, LoggerLevel } from '../logger.js'
 import { TributaryError } from '../errors.js'
 import { openTransport } from '../transport/index.js'
 import type { ConnectionOptions, SaslMechanism, Transport } from '../transport/types.js'
@@ -18,6 +19,8 @@ export interface GlobalOptions {
   saslPassword?: string
   tls?: boolean
   timeout: number
+  logLevel?: LoggerLevel
+  logFormat?: LogFormat
 }
 
 export interface BrokerTarget {

@@ -28,6 +28,8 @@ import { topicsCommand } from './commands/topics.js'
 import { workerCommand } from './commands/worker.js'
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from './context.js'
 import { watchLauncher } from './launcher.js'
+import { wasReported } from './reported.js'
+import { parseLogFormat, parseLogLevel } from '../logger.js'
 import type { CliContext, CliIo, ClientOptions } from './context.js'
 
 /** How the process's Ctrl-C reaches the running command. */
@@ -37,7 +39,7 @@ export interface Interrupts {
   /** What a second Ctrl-C (immediate exit) reports as unsettled. */
   report?: () => string
   /** Set while a command that stops gracefully at SIGTERM runs (the worker); absent means SIGTERM ends the process. */
-  terminate?: () => void
+  terminate?: (why: string) => void
 }
 
 function version(): string {
@@ -83,6 +85,20 @@ export function buildProgram(context: CliContext): Command {
       ),
     )
     .option('--tls', 'connect with TLS')
+    .addOption(
+      new Option('-l, --log-level <level>', 'worker log level: trace, debug, info, warn, error, silent')
+        .env('TRIBUTARY_LOG_LEVEL')
+        .default('info')
+        .argParser((t) => parseLogLevel(t, '--log-level')),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'worker logs as human lines or JSON lines (default: human on a terminal)',
+      )
+        .env('TRIBUTARY_LOG_FORMAT')
+        .argParser((t) => parseLogFormat(t, '--log-format')),
+    )
     .option(
       '--timeout <ms>',
       'give up when the broker does not answer in time',
@@ -169,7 +185,7 @@ export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}
       const global = command.optsWithGlobals<GlobalOptions>()
       const controller = new AbortController()
       interrupts.abort = () => controller.abort()
-      interrupts.terminate = () => controller.abort()
+      interrupts.terminate = (why) => controller.abort(why)
       try {
         exitCode = await work(global, {
           signal: controller.signal,
@@ -186,6 +202,7 @@ export async function run(argv: string[], io: CliIo, interrupts: Interrupts = {}
     return exitCode
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode
+    if (wasReported(error)) return EXIT_FAILED
     io.stderr.write(`error: ${describeError(error, broker)}\n`)
     // Where it came from in the user's code, and why (the cause chain); every frame with TRIBUTARY_DEBUG=1.
     for (const line of errorTrace(error)) io.stderr.write(`${line}\n`)
@@ -231,8 +248,7 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     const terminate = interrupts.terminate
     if (terminate !== undefined) {
       interrupts.terminate = undefined
-      process.stderr.write(`Stopping (${why}): finishing what was started...\n`)
-      terminate()
+      terminate(why)
       return
     }
     process.off('SIGTERM', onSigterm)

@@ -33,7 +33,7 @@ import { AtLeastOnce } from './commit/at-least-once.js'
 import { Committer } from './commit/committer.js'
 import { classify } from './faults.js'
 import { claimIdentity, type WorkerIdentity } from './identity.js'
-import type { LogLevel, LogSink } from './log.js'
+import type { LogFields, LogLevel, LogSink } from './log.js'
 import { OutputBatcher } from './output/batcher.js'
 import { deadLetterRecord } from './output/dead-letter.js'
 import { TaskManager } from './task/manager.js'
@@ -85,6 +85,8 @@ export interface WorkerConfig {
   assignor?: (subtopologies: readonly Subtopology[], worker: Worker) => GroupAssignor
   /** This worker's ops URL, advertised to the group for interactive queries. @default none */
   advertisedUrl?: () => string | null
+  /** Called once the worker knows its id, before it creates topics or joins the group (the banner). */
+  onStarting?: (workerId: string) => void
   /** Called with every generation joined (the assignor's user data: host maps). */
   onGeneration?: (info: GenerationInfo) => void
   log?: LogSink
@@ -97,7 +99,8 @@ export interface AgentCounts {
 }
 
 /** Settings that have no default stay optional. */
-type Optional = 'log' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration' | 'advertisedUrl'
+type Optional =
+  'log' | 'stateDir' | 'groupInstanceId' | 'assignor' | 'onGeneration' | 'advertisedUrl' | 'onStarting'
 type Resolved = Required<Omit<WorkerConfig, Optional | 'workerId'>> &
   Pick<WorkerConfig, Optional> & { workerId: string }
 
@@ -129,6 +132,8 @@ export class Worker {
   #generation: GenerationInfo | undefined
   /** The tasks the latest plan gives this worker (pending hand-overs included): advertised at the next join. */
   #planned: string[] = []
+  /** The partitions of the last generation, for what the next one assigns and revokes. */
+  #owned: TopicPartition[] = []
   #hosts: ReadonlyMap<string, readonly TopicPartition[]> = new Map()
   #resolveDone!: () => void
   #rejectDone!: (error: Error) => void
@@ -183,8 +188,8 @@ export class Worker {
     return this.#hosts
   }
 
-  #log(level: LogLevel, message: string): void {
-    if (this.config.log) this.config.log(level, message)
+  #log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (this.config.log) this.config.log(level, message, fields)
     else if (level === 'warn' || level === 'error')
       console.error(`[${this.config.workerId}] ${level}: ${message}`)
   }
@@ -246,6 +251,7 @@ export class Worker {
     const { transport, appId, stateDir } = this.config
     if (stateDir !== undefined) this.#identity = claimIdentity(stateDir)
     if (this.config.workerId === '') this.config.workerId = this.#identity?.id ?? `${appId}-${process.pid}`
+    this.config.onStarting?.(this.config.workerId)
     try {
       await createMissingTopics(transport.admin(), this.config.topics)
     } catch (error) {
@@ -272,7 +278,7 @@ export class Worker {
     })
     this.#state = 'running'
     this.#log(
-      'info',
+      'debug',
       `worker ${this.config.workerId} of app ${appId} is running (topics: ${topics.join(', ') || 'none'})`,
     )
   }
@@ -337,18 +343,25 @@ export class Worker {
         this.#log('warn', `generation ${info.generation}: ${String(error)}`)
       }
     }
-    const byTopic = new Map<string, number[]>()
-    for (const { topic, partition } of info.assignment.partitions) {
-      const list = byTopic.get(topic)
-      if (list) list.push(partition)
-      else byTopic.set(topic, [partition])
-    }
-    const parts = [...byTopic]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([topic, ps]) => `${topic}[${ps.sort((a, b) => a - b).join(',')}]`)
+    const owns = info.assignment.partitions
+    const before = new Set(this.#owned.map(tpText))
+    const now = new Set(owns.map(tpText))
+    const assigned = owns.filter((tp) => !before.has(tpText(tp)))
+    const revoked = this.#owned.filter((tp) => !now.has(tpText(tp)))
+    this.#owned = [...owns]
     this.#log(
       'info',
-      `worker ${this.config.workerId}: generation ${info.generation}${info.leader ? ' (leader)' : ''} assigns ${parts.join(' ') || 'nothing'}`,
+      `worker ${this.config.workerId}: generation ${info.generation}${info.leader ? ' (leader)' : ''} assigns ` +
+        `${partitionsText(owns) || 'nothing'} (assigned ${partitionsText(assigned) || 'none'}, revoked ${partitionsText(revoked) || 'none'})`,
+      {
+        event: 'rebalance',
+        workerId: this.config.workerId,
+        generation: info.generation,
+        leader: info.leader,
+        partitions: owns.map(tpText),
+        assigned: assigned.map(tpText),
+        revoked: revoked.map(tpText),
+      },
     )
     this.config.onGeneration?.(info)
   }
@@ -691,4 +704,20 @@ export class Worker {
     })()
     return this.#stopping
   }
+}
+
+const tpText = (tp: TopicPartition): string => `${tp.topic}[${tp.partition}]`
+
+/** `orders[0,2] payments[1]`: partitions grouped by topic, topics sorted. */
+function partitionsText(partitions: readonly TopicPartition[]): string {
+  const byTopic = new Map<string, number[]>()
+  for (const { topic, partition } of partitions) {
+    const list = byTopic.get(topic)
+    if (list) list.push(partition)
+    else byTopic.set(topic, [partition])
+  }
+  return [...byTopic]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([topic, ps]) => `${topic}[${ps.sort((a, b) => a - b).join(',')}]`)
+    .join(' ')
 }

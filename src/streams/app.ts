@@ -8,7 +8,7 @@ import { knownKeys } from '../validate.js'
 import { dlqTopic } from '../runtime/output/dead-letter.js'
 import { workerOps } from '../runtime/ops.js'
 import { LeaderElector } from '../runtime/leader/leader.js'
-import type { LogLevel } from '../runtime/log.js'
+import type { LogFields, LogLevel } from '../runtime/log.js'
 import { Timers, type CronOptions, type TimerCallback, type TimerOptions } from '../runtime/timers/timers.js'
 import { Worker } from '../runtime/worker.js'
 import { startOpsServer } from '../web/server.js'
@@ -257,8 +257,11 @@ export class App {
     return reply
   }
 
-  /** Starts a worker of this app; resolves once it has joined the group. */
-  async start(): Promise<Worker> {
+  /**
+   * Starts a worker of this app; resolves once it has joined the group. `onStarting` runs when the
+   * worker knows its id and the ops server is bound, before it creates topics or joins (a banner).
+   */
+  async start(hooks: { onStarting?: (workerId: string) => void } = {}): Promise<Worker> {
     if (this.#worker) throw new TributaryError('INVALID_ARGUMENT', `App "${this.id}" is already running`)
     const { processors, topics, partitionsFrom } = this.compile()
     const s = this.settings
@@ -295,6 +298,7 @@ export class App {
       ...(s.clock ? { clock: s.clock } : {}),
       ...(s.log ? { log: s.log } : {}),
       advertisedUrl: () => this.#ops?.url ?? null,
+      ...(hooks.onStarting ? { onStarting: hooks.onStarting } : {}),
     })
     this.#worker = worker
     try {
@@ -318,7 +322,7 @@ export class App {
       if (worker.state !== 'running')
         throw new TributaryError('CLOSED', `App "${this.id}" was stopped while it was starting`)
       await this.#startTimers(s)
-      if (this.#ops) this.#log('info', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
+      if (this.#ops) this.#log('debug', `ops server on ${this.#ops.url} (/health, /stats, /metrics)`)
     } catch (error) {
       await this.stop()
       throw error
@@ -362,8 +366,8 @@ export class App {
     return this.#ops?.url
   }
 
-  #log(level: LogLevel, message: string): void {
-    if (this.settings.log) this.settings.log(level, message)
+  #log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (this.settings.log) this.settings.log(level, message, fields)
     else if (level === 'warn' || level === 'error')
       console.error(`[${this.#worker?.workerId ?? this.id}] ${level}: ${message}`)
   }

@@ -57,6 +57,8 @@ export function startCli(
   // The tests name the broker on the command line; an inherited TRIBUTARY_BROKER must not leak in.
   const childEnv: NodeJS.ProcessEnv = { ...process.env }
   delete childEnv.TRIBUTARY_BROKER
+  // Worker logs are JSON lines off a terminal; the tests read the human ones unless they ask for JSON.
+  childEnv.TRIBUTARY_LOG_FORMAT ??= 'human'
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: repo,
     env: { ...childEnv, ...env },

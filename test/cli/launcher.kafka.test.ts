@@ -47,6 +47,7 @@ test('SIGTERM to npx stops the worker it started: records committed, group left,
     TAXI_BROKER: broker,
     TAXI_APP_ID: appId,
     TAXI_TOPIC_PREFIX: `${appId}-`,
+    TRIBUTARY_LOG_FORMAT: 'human',
   }
   delete env.NODE_TEST_CONTEXT
   const fixture = join(repo, 'test', 'cli', 'fixtures', 'taxi.ts')
@@ -62,7 +63,7 @@ test('SIGTERM to npx stops the worker it started: records committed, group left,
   try {
     await waitUntil(
       `the worker to start:\n${stderr}`,
-      () => Promise.resolve(/ is running: /.test(stderr)),
+      () => Promise.resolve(/ is running\. /.test(stderr)),
       60_000,
     )
     const admin = transport.admin()

@@ -13,7 +13,7 @@ import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
 import { testBroker } from '../helpers/broker.js'
 import { readRecords } from '../transport/helpers.js'
-import { Collector, repo, startCli } from './helpers.js'
+import { Collector, repo, runCli, startCli } from './helpers.js'
 import type { CliResult } from './helpers.js'
 
 const broker = testBroker()
@@ -32,6 +32,12 @@ function fixtureEnv(extra: Record<string, string> = {}): {
 }
 
 /** Resolves with the child's stderr once it matches `pattern`; rejects if the child exits first or time runs out. */
+/** startCli's child and its outcome, as exitWithin takes them. */
+function start(args: string[], env: Record<string, string> = {}): [ChildProcess, Promise<CliResult>] {
+  const { child, done } = startCli(args, env)
+  return [child, done]
+}
+
 function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = ''
@@ -93,14 +99,34 @@ describe(`tributary worker against Apache Kafka at ${broker}`, () => {
     )
     try {
       const startup = await waitForStderr(child, /is running/)
+      // The banner first (before the worker joins), then one line per rebalance, then the ready line.
+      const lines = startup.trimEnd().split('\n')
+      const time = '\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO: '
       assert.match(
-        startup,
+        lines[0]!,
         new RegExp(
-          `^Worker ${workerId} of app "${appId}" is running: broker ${broker}; agents big-rides, by-vendor; ` +
-            'ops http://127\\.0\\.0\\.1:\\d+\\. SIGTERM or Ctrl-C stops it gracefully\\.\\n$',
+          `^${time}Worker ${workerId} of app "${appId}" starting \\(pid \\d+\\): broker ${broker}; ` +
+            `ops http://127\\.0\\.0\\.1:\\d+; at-least-once; group ${appId}$`,
         ),
       )
-      const opsUrl = /ops (http:\/\/\S+)\./.exec(startup)![1]!
+      assert.match(
+        lines[1]!,
+        new RegExp(`^  agent big-rides: reads ${prefix}rides, writes ${prefix}big-rides$`),
+      )
+      assert.match(lines[2]!, new RegExp(`^  agent by-vendor: reads ${prefix}rides`))
+      const rebalance = lines.findIndex((l) => / generation \d+ /.test(l))
+      assert.match(
+        lines[rebalance]!,
+        new RegExp(
+          `^${time}worker ${workerId}: generation \\d+ \\(leader\\) assigns .*${prefix}rides\\[0,1\\].* \\(assigned .*, revoked none\\)$`,
+        ),
+      )
+      assert.match(
+        lines.at(-1)!,
+        new RegExp(`^${time}Worker ${workerId} is running\\. SIGTERM or Ctrl-C stops it gracefully\\.$`),
+      )
+      assert.ok(rebalance < lines.length - 1, startup)
+      const opsUrl = /ops (http:\/\/\S+);/.exec(startup)![1]!
       const producer = transport.producer()
       const fares: Array<[string, number]> = [
         ['v1', 5],
@@ -195,7 +221,7 @@ describe(`tributary worker against Apache Kafka at ${broker}`, () => {
     })
     assert.match(
       startup,
-      /broker memory:\/\/[0-9a-f-]+ \(embedded: the broker runs inside this worker process, and nothing outside it can reach it\); agents big-rides, by-vendor; ops off\./,
+      /broker memory:\/\/[0-9a-f-]+ \(embedded: the broker runs inside this worker process, and nothing outside it can reach it\); ops off;/,
     )
     child.kill('SIGTERM')
     const result = await exitWithin(child, done, 15_000)
@@ -231,12 +257,37 @@ describe('tributary worker, in process', () => {
     controller.abort()
     const summary = await running
     assert.deepEqual(summary, { appId: 'taxi', workerId: 'in-process', broker: url, opsUrl: undefined })
-    assert.match(
-      err.text(),
-      /^Worker in-process of app "taxi" is running: broker memory:\/\/worker-.* \(embedded/,
+    // Off a terminal, the log is JSON lines, each with what it is about.
+    const logs = err.lines().map((line) => JSON.parse(line) as Record<string, unknown>)
+    const starting = logs[0]!
+    assert.equal(starting.level, 'info')
+    assert.equal(starting.event, 'starting')
+    assert.equal(starting.appId, 'taxi')
+    assert.equal(starting.workerId, 'in-process')
+    assert.equal(starting.broker, url)
+    assert.equal(starting.pid, process.pid)
+    assert.equal(starting.guarantee, 'at-least-once')
+    assert.deepEqual(
+      (starting.agents as Array<{ name: string; reads: string }>).map((a) => [a.name, a.reads]),
+      [
+        ['big-rides', 'rides'],
+        ['by-vendor', 'rides'],
+      ],
     )
-    assert.match(err.text(), /Worker in-process of app "taxi" stopped/)
-    assert.doesNotMatch(err.text(), /NOTE: no broker/, 'a broker was given')
+    assert.match(
+      String(starting.msg),
+      /^Worker in-process of app "taxi" starting \(pid \d+\): broker memory:\/\/worker-.* \(embedded/,
+    )
+    assert.ok(
+      typeof starting.time === 'string' && !Number.isNaN(Date.parse(starting.time)),
+      String(starting.time),
+    )
+    const rebalance = logs.find((l) => l.event === 'rebalance')
+    assert.deepEqual(rebalance?.assigned, rebalance?.partitions, 'the first generation assigns all it owns')
+    assert.deepEqual(rebalance?.revoked, [])
+    assert.equal(logs.at(-1)?.event, 'stopped')
+    assert.match(String(logs.at(-1)?.msg), /Worker in-process of app "taxi" stopped/)
+    assert.ok(!logs.some((l) => l.event === 'no-broker'), 'a broker was given')
     assert.equal(app.worker, undefined)
   })
 
@@ -250,15 +301,24 @@ describe('tributary worker, in process', () => {
     const controller = new AbortController()
     const running = runWorker(app, { web: false }, { err, signal: controller.signal })
     const deadline = Date.now() + 20_000
-    while (!err.text().includes('NOTE')) {
+    while (!err.text().includes('no-broker')) {
       assert.ok(Date.now() < deadline, err.text())
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     controller.abort()
     await running
+    const logs = err.lines().map((line) => JSON.parse(line) as { level: string; event?: string; msg: string })
+    assert.deepEqual(
+      logs.slice(0, 2).map((l) => [l.level, l.event]),
+      [
+        ['info', 'starting'],
+        ['warn', 'no-broker'],
+      ],
+    )
+    assert.match(logs[0]!.msg, /starting \(pid \d+\): broker memory:\/\/ \(embedded/)
     assert.match(
-      err.text(),
-      /is running: broker memory:\/\/ .*\nNOTE: no broker is configured \(the app's broker setting, --broker or TRIBUTARY_BROKER\), so this worker runs on the embedded memory:\/\/ broker/,
+      logs[1]!.msg,
+      /^NOTE: no broker is configured \(the app's broker setting, --broker or TRIBUTARY_BROKER\), so this worker runs on the embedded memory:\/\/ broker/,
     )
   })
 
@@ -338,5 +398,42 @@ describe('tributary worker, errors in the user code', () => {
       '  caused by: RangeError: fare -5 is negative',
       `    at ${fixture}:${markerLine(fixture) + 1}:23`,
     ])
+  })
+
+  test('in JSON logs the failure is one error line with its trace, and the command prints no other', async () => {
+    const fixture = join(repo, 'test/cli/fixtures/throwing-agent.ts')
+    const { child, done } = startCli(['worker', fixture, '--no-web'], { TRIBUTARY_LOG_FORMAT: 'json' })
+    const result = await exitWithin(child, done, 60_000)
+    assert.equal(result.code, 1, result.stderr)
+    const logs = result.stderr
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; event?: string; msg: string; trace?: string[] })
+    const errors = logs.filter((l) => l.level === 'error')
+    assert.equal(errors.length, 1, result.stderr)
+    assert.equal(errors[0]!.event, 'failed')
+    assert.match(
+      errors[0]!.msg,
+      /^agent "fares" on rides\[0\]: record rides\[0\]@0 failed: fare -5 is negative/,
+    )
+    assert.deepEqual(errors[0]!.trace, [
+      '  caused by: RangeError: fare -5 is negative',
+      `    at ${fixture}:${markerLine(fixture) + 1}:23`,
+    ])
+    assert.equal(logs[0]!.event, 'starting', 'the banner comes first')
+  })
+
+  test('--log-level warn leaves out the info lines, and a bad level is refused by name', async () => {
+    const fixture = join(repo, 'test/cli/fixtures/throwing-agent.ts')
+    const quiet = await exitWithin(...start(['-l', 'warn', 'worker', fixture, '--no-web']), 60_000)
+    assert.equal(quiet.code, 1, quiet.stderr)
+    assert.doesNotMatch(quiet.stderr, /INFO/)
+    assert.match(quiet.stderr, /^error: agent "fares"/m)
+    const bad = await runCli(['--log-level', 'loud', 'worker', fixture])
+    assert.equal(bad.code, 1)
+    assert.match(
+      bad.stderr,
+      /--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"/,
+    )
   })
 })

@@ -229,7 +229,7 @@ describe('TestDriver', () => {
       driver.settle(),
       new RegExp(
         String.raw`^TributaryError: agent "by-vendor\.by-vendor" on rides\[0\]: record rides\[0\]@0 failed: ` +
-          String.raw`groupBy "by-vendor": the new key could not be encoded with codec string: expected a string, got number 1$`,
+          String.raw`groupBy "by-vendor": the new key could not be encoded with codec string: expected a string, got number 1 \(errors: 'fail' stops the worker here; .*\)$`,
       ),
     )
     await assert.rejects(

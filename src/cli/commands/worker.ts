@@ -14,7 +14,11 @@ import { resolveBroker } from '../broker.js'
 import type { GlobalOptions } from '../broker.js'
 import type { CliContext } from '../context.js'
 import { EXIT_OK } from '../context.js'
-import { write } from '../output.js'
+import { errorTrace } from '../error-trace.js'
+import { markReported } from '../reported.js'
+import { createLogger, pinoSink, type LogFormat, type LoggerLevel } from '../../logger.js'
+import type { Logger } from 'pino'
+import { describeApp } from './agents.js'
 
 export interface WorkerOptions {
   /** Replaces the app's broker setting (memory:// included: the app then runs entirely in this process). */
@@ -25,10 +29,14 @@ export interface WorkerOptions {
 }
 
 export interface WorkerIo {
-  /** The startup and stop lines, and the app's warnings (stderr). */
-  err: Writable
-  /** Aborting it stops the worker gracefully. */
+  /** The worker's log (stderr): banner, rebalances, warnings, the stop line. */
+  err: Writable & { isTTY?: boolean }
+  /** Aborting it stops the worker gracefully; a string reason is logged as why. */
   signal?: AbortSignal
+  /** @default 'info' */
+  logLevel?: LoggerLevel
+  /** @default human on a terminal, json otherwise */
+  logFormat?: LogFormat
 }
 
 export interface WorkerSummary {
@@ -41,40 +49,67 @@ export interface WorkerSummary {
 type Overrides = Partial<Omit<AppSettings, 'id'>>
 
 /** The settings the command line changes; the only place the worker command alters an app. */
-export function workerOverrides(app: App, options: WorkerOptions, err: Writable): Overrides {
+export function workerOverrides(app: App, options: WorkerOptions, logger: Logger): Overrides {
   const current = app.settings
   const overrides: Overrides = {}
   if (options.broker !== undefined) overrides.broker = options.broker
   if (options.workerId !== undefined) overrides.workerId = options.workerId
   if (options.web === false) overrides.web = false
   else if (options.web !== undefined) overrides.web = { ...(current.web || {}), ...options.web }
-  // An app without a log of its own: its warnings go to this command's stderr, in the app's format.
-  if (current.log === undefined) overrides.log = workerLog(app, err)
+  // An app without a log of its own logs to this command's logger.
+  if (current.log === undefined) overrides.log = workerLog(app, logger)
   return overrides
 }
 
 /**
- * Info lines are left out (the startup line says it all). The worker logs at error level only the
- * failure that stops it, which this command then prints as its `error:` line; so an error line is
- * written only if the worker is still running a moment later, which keeps that message from
- * appearing twice without losing any other.
+ * The worker logs at error level only the failure that stops it, which this command then reports as
+ * its error; so an error line is written only if the worker is still running a moment later, which
+ * keeps that message from appearing twice without losing any other.
  */
-function workerLog(app: App, err: Writable): NonNullable<AppSettings['log']> {
-  return (level, message) => {
-    if (level === 'info' || level === 'debug') return
-    const line = `[${app.worker?.workerId ?? app.settings.workerId ?? app.id}] ${level}: ${message}\n`
-    if (level === 'warn') return void err.write(line)
+function workerLog(app: App, logger: Logger): NonNullable<AppSettings['log']> {
+  const sink = pinoSink(logger)
+  return (level, message, fields) => {
+    if (level !== 'error') return sink(level, message, fields)
     setImmediate(() => {
-      if (app.worker?.state === 'running') err.write(line)
+      if (app.worker?.state === 'running') sink(level, message, fields)
     })
   }
 }
 
 /** Starts the worker, reports it, and waits for the signal (graceful stop) or a failure (thrown). */
 export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo): Promise<WorkerSummary> {
-  app.override(workerOverrides(app, options, io.err))
+  const logger = createLogger({
+    destination: io.err,
+    level: io.logLevel ?? 'info',
+    ...(io.logFormat ? { format: io.logFormat } : {}),
+  })
+  try {
+    return await runLogged(app, options, io, logger)
+  } catch (error) {
+    throw reported(logger, io, error)
+  }
+}
+
+async function runLogged(
+  app: App,
+  options: WorkerOptions,
+  io: WorkerIo,
+  logger: Logger,
+): Promise<WorkerSummary> {
+  app.override(workerOverrides(app, options, logger))
   const settings = app.settings
-  const worker = await app.start()
+  const noBroker = options.broker === undefined && !app.brokerGiven
+  const worker = await app
+    .start({
+      onStarting: (workerId) => {
+        const banner = startupBanner(app, workerId)
+        logger.info(banner.fields, banner.message)
+        if (noBroker) logger.warn({ event: 'no-broker' }, NO_BROKER)
+      },
+    })
+    .catch((error: unknown) => {
+      throw reported(logger, io, error)
+    })
   const summary: WorkerSummary = {
     appId: app.id,
     workerId: worker.workerId,
@@ -83,8 +118,10 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
   }
   const signal = io.signal ?? new AbortController().signal
   try {
-    await write(io.err, startupLine(app, summary))
-    if (options.broker === undefined && !app.brokerGiven) await write(io.err, NO_BROKER)
+    logger.info(
+      { event: 'running', workerId: summary.workerId },
+      `Worker ${summary.workerId} is running. SIGTERM or Ctrl-C stops it gracefully.`,
+    )
     if (!signal.aborted) {
       let onAbort = (): void => {}
       const aborted = new Promise<void>((resolve) => (onAbort = resolve))
@@ -94,6 +131,11 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
       } finally {
         signal.removeEventListener('abort', onAbort)
       }
+      if (signal.aborted && typeof signal.reason === 'string')
+        logger.info(
+          { event: 'stopping', why: signal.reason },
+          `Stopping (${signal.reason}): finishing what was started...`,
+        )
     }
   } finally {
     // After a failure too: the worker has stopped itself, this closes the ops server and connections.
@@ -101,31 +143,70 @@ export async function runWorker(app: App, options: WorkerOptions, io: WorkerIo):
   }
   // A failure while stopping (the records in hand) still fails the command.
   await worker.done
-  await write(
-    io.err,
-    `Worker ${summary.workerId} of app "${summary.appId}" stopped: processed records committed, group left.\n`,
+  logger.info(
+    { event: 'stopped', workerId: summary.workerId },
+    `Worker ${summary.workerId} of app "${summary.appId}" stopped: processed records committed, group left.`,
   )
   return summary
+}
+
+/**
+ * In JSON logs the failure is a log line too (with its trace), and the command's own `error:` line is
+ * left out; a terminal gets the `error:` line with the trace under it.
+ */
+function reported(logger: Logger, io: WorkerIo, error: unknown): unknown {
+  const json = (io.logFormat ?? (io.err.isTTY ? 'human' : 'json')) === 'json'
+  if (!json || !(error instanceof Error)) return error
+  logger.error({ event: 'failed', err: error, trace: errorTrace(error) }, error.message)
+  markReported(error)
+  return error
 }
 
 /** Said loudly: an app that forgot its broker would otherwise look like a healthy worker. */
 const NO_BROKER =
   "NOTE: no broker is configured (the app's broker setting, --broker or TRIBUTARY_BROKER), so this " +
   'worker runs on the embedded memory:// broker: nothing outside this process reads or writes its ' +
-  'topics, and their records are gone when it exits.\n'
+  'topics, and their records are gone when it exits.'
 
-function startupLine(app: App, s: WorkerSummary): string {
+/** What a newcomer and a log search both want first: who runs, where, reading and writing what. */
+export function startupBanner(
+  app: App,
+  workerId: string,
+): { message: string; fields: Record<string, unknown> } {
+  const s = app.settings
   const parsed = parseTransportUrl(s.broker)
   const broker =
     parsed.scheme === 'memory'
       ? `${s.broker} (embedded: the broker runs inside this worker process, and nothing outside it can reach it)`
       : parsed.display
-  const agents = [...app.agents.keys()]
-  return (
-    `Worker ${s.workerId} of app "${s.appId}" is running: broker ${broker}; ` +
-    `agents ${agents.length > 0 ? agents.join(', ') : 'none'}; ` +
-    `ops ${s.opsUrl ?? 'off'}. SIGTERM or Ctrl-C stops it gracefully.\n`
-  )
+  const description = describeApp(app)
+  const guarantee = 'at-least-once'
+  const agents = description.agents.map((a) => ({ name: a.name, reads: a.source, writes: a.sinks }))
+  const internal = description.internalTopics.map((t) => t.name)
+  const lines = [
+    `Worker ${workerId} of app "${s.id}" starting (pid ${process.pid}): broker ${broker}; ` +
+      `ops ${app.opsUrl ?? 'off'}; ${guarantee}; group ${s.id}`,
+    ...agents.map(
+      (a) =>
+        `  agent ${a.name}: reads ${a.reads}${a.writes.length > 0 ? `, writes ${a.writes.join(', ')}` : ''}`,
+    ),
+  ]
+  if (agents.length === 0) lines.push('  no agents')
+  if (internal.length > 0) lines.push(`  internal topics: ${internal.join(', ')}`)
+  return {
+    message: lines.join('\n'),
+    fields: {
+      event: 'starting',
+      appId: s.id,
+      workerId,
+      broker: parsed.scheme === 'kafka' ? parsed.display : s.broker,
+      ops: app.opsUrl ?? null,
+      guarantee,
+      group: s.id,
+      agents,
+      internalTopics: internal,
+    },
+  }
 }
 
 /**
@@ -208,7 +289,12 @@ export function workerCommand(context: CliContext): Command {
           if (flags.webPort !== undefined) options.web.port = flags.webPort
           if (flags.webHost !== undefined) options.web.host = flags.webHost
         }
-        await runWorker(app, options, { err: context.io.stderr, signal: control.signal })
+        await runWorker(app, options, {
+          err: context.io.stderr,
+          signal: control.signal,
+          logLevel: global.logLevel ?? 'info',
+          ...(global.logFormat ? { logFormat: global.logFormat } : {}),
+        })
         return EXIT_OK
       })
     })
