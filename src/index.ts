@@ -45,3 +45,8 @@ export type { Clock } from './runtime/clock.js'
 export { startOpsServer } from './web/server.js'
 export type { OpsProvider, OpsServer, OpsServerOptions, WorkerStats } from './web/types.js'
 export { CORRELATION_ID, REPLY_TO, replyTopic } from './streams/replies.js'
+
+// Logs: pino loggers for an App's `log` setting (the worker command uses the same).
+export { createLogger, pinoSink } from './logger.js'
+export type { LogFormat, LoggerLevel, LoggerOptions } from './logger.js'
+export type { LogFields, LogLevel, LogSink } from './runtime/log.js'

@@ -68,8 +68,19 @@ export function parseIsolation(text: string): IsolationLevel {
   throw invalid(`--isolation must be read_committed or read_uncommitted, got "${text}"`)
 }
 
-/** Where a consumer starts: the log start, the log end, an offset, or the first record at/after a time. */
-export type From = 'beginning' | 'end' | { offset: number } | { timestamp: number }
+/**
+ * Where a consumer starts: the log start, the log end, an offset, the last N records of each
+ * partition, or the first record at/after a time.
+ */
+export type From = 'beginning' | 'end' | { offset: number } | { last: number } | { timestamp: number }
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `-15m`, `-2h`, `-30s`, `-1d`, `-500ms`: that long before `now`. */
+function relativeTime(text: string, now: number): number | undefined {
+  const match = /^-(\d+)(ms|s|m|h|d)$/.exec(text)
+  return match ? now - Number(match[1]) * UNITS[match[2]!]! : undefined
+}
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
 
@@ -86,15 +97,16 @@ export function parseTime(text: string): number | undefined {
  * `2024-05-01T12:00:00Z`; without a zone it is local time) or epoch milliseconds written `@1714564800000`.
  * Epoch ms take an "@" so that a number is never ambiguous between an offset and a time.
  */
-export function parseFrom(text: string): From {
+export function parseFrom(text: string, now = Date.now()): From {
   const value = text.trim()
   if (value === 'beginning' || value === 'earliest') return 'beginning'
   if (value === 'end' || value === 'latest') return 'end'
   if (/^\d+$/.test(value)) return { offset: parseInteger(value, '--from offset') }
-  const time = parseTime(value)
+  if (/^-\d+$/.test(value)) return { last: parseInteger(value.slice(1), '--from -N (the last N records)', 1) }
+  const time = relativeTime(value, now) ?? parseTime(value)
   if (time !== undefined) return { timestamp: time }
   throw invalid(
-    `--from "${text}" is not understood; use beginning, end, an offset (42), ` +
-      `an ISO time (2024-05-01T12:00:00Z) or epoch milliseconds (@1714564800000)`,
+    `--from "${text}" is not understood; use beginning, end, an offset (42), the last N records of each ` +
+      `partition (-10), a time ago (-15m, -2h, -1d), an ISO time (2024-05-01T12:00:00Z) or epoch milliseconds (@1714564800000)`,
   )
 }

@@ -1,6 +1,7 @@
 /** Resolves the cluster the CLI talks to from --broker, the environment and the security flags. */
 import type { LogFormat, LoggerLevel } from '../logger.js'
 import { TributaryError } from '../errors.js'
+import { parseClientSettings } from './client-settings.js'
 import { openTransport } from '../transport/index.js'
 import type { ConnectionOptions, SaslMechanism, Transport } from '../transport/types.js'
 import { parseTransportUrl } from '../transport/url.js'
@@ -21,6 +22,8 @@ export interface GlobalOptions {
   timeout: number
   logLevel?: LoggerLevel
   logFormat?: LogFormat
+  /** `-X name=value` client settings, as typed (applied by resolveBroker; a flag wins over them). */
+  clientSetting?: string[]
 }
 
 export interface BrokerTarget {
@@ -57,11 +60,21 @@ function refuseMemory(url: string): never {
 }
 
 /** Merges the URL's own settings with the flags; flags win, and SASL flags may complete URL credentials. */
-export function resolveBroker(global: GlobalOptions): BrokerTarget {
+export function resolveBroker(given: GlobalOptions): BrokerTarget {
+  const x = parseClientSettings(given.clientSetting ?? [])
+  const global = {
+    ...given,
+    tls: given.tls ?? x.tls,
+    saslMechanism: given.saslMechanism ?? x.saslMechanism,
+    saslUsername: given.saslUsername ?? x.saslUsername,
+    saslPassword: given.saslPassword ?? x.saslPassword,
+  }
   const parsed = parseTransportUrl(global.broker)
   if (parsed.scheme === 'memory') refuseMemory(global.broker)
   const options: ConnectionOptions = {}
   if (global.tls) options.tls = true
+  if (x.requestTimeoutMs !== undefined) options.requestTimeoutMs = x.requestTimeoutMs
+  if (x.connectTimeoutMs !== undefined) options.connectTimeoutMs = x.connectTimeoutMs
   const fromUrl = parsed.options.sasl
   const wantsSasl = global.saslMechanism ?? global.saslUsername ?? fromUrl
   if (wantsSasl !== undefined) {

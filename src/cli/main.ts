@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { TributaryError } from '../errors.js'
 import type { Transport } from '../transport/types.js'
-import { parseInteger } from './args.js'
+import { collect, parseInteger } from './args.js'
 import {
   DEFAULT_BROKER,
   DEFAULT_TIMEOUT_MS,
@@ -85,6 +85,11 @@ export function buildProgram(context: CliContext): Command {
       ),
     )
     .option('--tls', 'connect with TLS')
+    .option(
+      '-X, --client-setting <name=value>',
+      'a Kafka client property (security.protocol, sasl.mechanism, sasl.username, sasl.password, request.timeout.ms, ...), repeatable',
+      collect,
+    )
     .addOption(
       new Option('-l, --log-level <level>', 'worker log level: trace, debug, info, warn, error, silent')
         .env('TRIBUTARY_LOG_LEVEL')

@@ -60,6 +60,7 @@ export async function resolveFrom(
       if (from === 'beginning') offset = start
       else if (from === 'end') offset = end
       else if ('offset' in from) offset = Math.min(Math.max(from.offset, start), end)
+      else if ('last' in from) offset = Math.max(start, end - from.last)
       else {
         const found = atTime?.get(partition)
         offset = found === undefined || found < 0 ? end : found

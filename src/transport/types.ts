@@ -294,11 +294,16 @@ export interface TopicDescription {
   partitions: PartitionInfo[]
 }
 
+export type ConfigSource =
+  'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'unknown'
+
 export interface ConfigEntry {
   name: string
   value: string | null
   /** True when the value is the broker's default rather than set on the topic. */
   isDefault: boolean
+  /** Where the value comes from: topic, dynamic-broker, dynamic-default-broker, static-broker, default. */
+  source: ConfigSource
   readOnly: boolean
   sensitive: boolean
 }

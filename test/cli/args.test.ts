@@ -66,7 +66,18 @@ describe('CLI argument parsing', () => {
       invalid(/--from "yesterday" is not understood; use beginning, end/),
     )
     assert.throws(() => parseFrom('2024-13-45'), invalid(/not understood/))
-    assert.throws(() => parseFrom('-5'), invalid(/not understood/))
+    assert.throws(() => parseFrom('-0'), invalid(/--from -N \(the last N records\) must be an integer >= 1/))
+    assert.throws(() => parseFrom('-5w'), invalid(/not understood.*a time ago \(-15m, -2h, -1d\)/))
+  })
+
+  test('--from -N is the last N records of each partition, and -15m, -2h, -1d are times ago', () => {
+    const now = Date.UTC(2024, 4, 1, 12)
+    assert.deepEqual(parseFrom('-5', now), { last: 5 })
+    assert.deepEqual(parseFrom('-15m', now), { timestamp: now - 15 * 60_000 })
+    assert.deepEqual(parseFrom('-2h', now), { timestamp: now - 2 * 3_600_000 })
+    assert.deepEqual(parseFrom('-1d', now), { timestamp: now - 86_400_000 })
+    assert.deepEqual(parseFrom('-30s', now), { timestamp: now - 30_000 })
+    assert.deepEqual(parseFrom('-500ms', now), { timestamp: now - 500 })
   })
 })
 

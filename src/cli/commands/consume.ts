@@ -276,7 +276,11 @@ interface ConsumeFlags {
 
 function parseFormat(text: string): RecordFormat {
   if (text === 'text' || text === 'json') return text
-  throw new TributaryError('INVALID_ARGUMENT', `--format must be text or json, got "${text}"`)
+  if (text.includes('%')) return { template: text }
+  throw new TributaryError(
+    'INVALID_ARGUMENT',
+    `--format must be text, json or a format string with % fields ('%t %p %o %k %s\\n'), got "${text}"`,
+  )
 }
 
 export function consumeCommand(context: CliContext): Command {
@@ -289,8 +293,8 @@ export function consumeCommand(context: CliContext): Command {
     )
     .option(
       '--from <where>',
-      'beginning | end | <offset> | <ISO time> | @<epoch ms> (default: end)',
-      parseFrom,
+      'beginning | end | <offset> | -<N> (last N per partition) | -15m, -2h (time ago) | <ISO time> | @<epoch ms> (default: end)',
+      (text: string) => parseFrom(text),
     )
     .option('-p, --partition <n>', 'read only this partition (one topic)', (t) =>
       parseInteger(t, '--partition'),
@@ -299,7 +303,7 @@ export function consumeCommand(context: CliContext): Command {
     .option('-e, --exit-at-end', 'exit once caught up with the log end offsets read at start')
     .option(
       '--format <format>',
-      'text (the value) or json (one envelope per line)',
+      "text (the value), json (one envelope per line) or a format string: '%k=%s\\n'",
       parseFormat,
       'text' as RecordFormat,
     )
@@ -317,10 +321,15 @@ export function consumeCommand(context: CliContext): Command {
         'offsets of printed records are committed every 5 s and on exit (at-least-once).\n' +
         'JSON envelope: {topic, partition, offset, timestamp, key, value, headers}; key, value and header\n' +
         'values are UTF-8 strings, or base64 with keyEncoding/valueEncoding/encoding: "base64" when not UTF-8.\n' +
+        'Format strings (kcat -f): %t topic, %p partition, %o offset, %k key, %s value, %K and %S their sizes\n' +
+        '(-1 for null), %T timestamp (ms), %h headers (k=v,...), %% a percent sign, \\n newline, \\t tab; a null\n' +
+        'key or value prints as nothing.\n' +
         '\nExamples:\n' +
         '  $ tributary consume rides --from beginning --exit-at-end\n' +
         '  $ tributary consume rides --group printers --from beginning --count 100 --print-key\n' +
-        '  $ tributary consume rides --partition 2 --from 2024-05-01T00:00:00Z --format json',
+        '  $ tributary consume rides --partition 2 --from 2024-05-01T00:00:00Z --format json\n' +
+        '  $ tributary consume rides --from -10 --exit-at-end      # the last 10 records of each partition\n' +
+        "  $ tributary consume rides --from -15m --format '%p@%o %k %s\\n'",
     )
     .action(async (topics: string[], flags: ConsumeFlags, command: Command) => {
       await context.client(command, async (transport, global, control) => {

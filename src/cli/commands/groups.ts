@@ -19,8 +19,9 @@ import {
   type TopicSelection,
 } from './group-offsets.js'
 
-export async function listGroups(admin: Admin, out: Writable): Promise<void> {
+export async function listGroups(admin: Admin, out: Writable, json = false): Promise<void> {
   const groups = [...(await admin.listGroups())].sort((a, b) => a.groupId.localeCompare(b.groupId))
+  if (json) return write(out, JSON.stringify(groups) + '\n')
   if (groups.length === 0) return write(out, 'No consumer groups.\n')
   await write(
     out,
@@ -107,9 +108,22 @@ async function logEnds(admin: Admin, topic: string): Promise<Map<number, number>
 
 export async function describeGroup(
   admin: Admin,
-  options: { group: string; members?: boolean; state?: boolean },
+  options: { group: string; members?: boolean; state?: boolean; json?: boolean },
   out: Writable,
 ): Promise<void> {
+  if (options.json) {
+    const group = await admin.describeGroup(options.group)
+    const lag = await groupLag(admin, options.group)
+    const partitions = lag.partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      committed: p.committed ?? null,
+      logEnd: p.logEnd ?? null,
+      lag: p.lag ?? null,
+      memberId: p.member?.memberId ?? null,
+    }))
+    return write(out, JSON.stringify({ ...group, partitions, totalLag: lag.totalLag }) + '\n')
+  }
   if (options.members || options.state) {
     const group = await admin.describeGroup(options.group)
     let text = ''
@@ -184,23 +198,31 @@ export function groupsCommand(context: CliContext): Command {
   groups
     .command('list')
     .description('list consumer groups and their states')
-    .addHelpText('after', '\nExamples:\n  $ tributary groups list')
-    .action(async (_options: unknown, command: Command) => {
-      await context.admin(command, (admin) => listGroups(admin, out))
+    .option('--json', 'JSON: an array of {groupId, state}')
+    .addHelpText('after', '\nExamples:\n  $ tributary groups list\n  $ tributary groups list --json')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await context.admin(command, (admin) => listGroups(admin, out, options.json === true))
     })
   groups
     .command('describe <group>')
     .description('per partition: committed offset, log end offset, lag and the member that owns it')
     .option('--members', 'the live members instead: id, client id, host and assigned partitions')
     .option('--state', 'the group state instead: state, assignor and member count')
+    .option('--json', 'JSON: state, assignor, members with their assignments, and the lag per partition')
     .addHelpText(
       'after',
       '\nLag is log end offset minus committed offset; "-" marks a partition the group never committed.\n' +
         '\nExamples:\n  $ tributary groups describe printers\n  $ tributary groups describe printers --members --state',
     )
-    .action(async (group: string, options: { members?: boolean; state?: boolean }, command: Command) => {
-      await context.admin(command, (admin) => describeGroup(admin, { group, ...options }, out))
-    })
+    .action(
+      async (
+        group: string,
+        options: { members?: boolean; state?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        await context.admin(command, (admin) => describeGroup(admin, { group, ...options }, out))
+      },
+    )
   groups
     .command('reset-offsets <group>')
     .description("move a group's committed offsets: prints the plan, and commits it with --execute")

@@ -22,6 +22,10 @@ export interface ProduceOptions {
   file?: string
   /** Split each line at the first occurrence into key and value; `\t` stands for a tab. */
   keyDelimiter?: string
+  /** One key for every record (a line is all value); not with keyDelimiter. */
+  key?: string
+  /** An empty value is sent as null: a tombstone on a compacted topic (kcat -Z). */
+  nullValue?: boolean
   /** Raw `name=value` strings, added to every record. */
   headers?: string[]
   partition?: number
@@ -65,6 +69,11 @@ export async function produce(
 ): Promise<ProduceSummary> {
   const { topic } = options
   const delimiter = parseDelimiter(options.keyDelimiter)
+  if (delimiter !== undefined && options.key !== undefined)
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      '--key gives every record the same key and --key-delimiter takes each key from its line: give one of them',
+    )
   const headers = parseHeaders(options.headers ?? [])
   if (options.file !== undefined) await checkReadable(options.file)
   const [description] = await describeExisting(
@@ -97,7 +106,8 @@ export async function produce(
   const started = Date.now()
   let failure: unknown
   try {
-    await readAndSend(input, sender, { ...options, delimiter, headers, signal, started })
+    const fixedKey = options.key === undefined ? undefined : Buffer.from(options.key, 'utf8')
+    await readAndSend(input, sender, { ...options, delimiter, fixedKey, headers, signal, started })
   } catch (error) {
     if (!signal.aborted) failure = error
   } finally {
@@ -123,6 +133,7 @@ export async function produce(
 
 interface Plan extends Omit<ProduceOptions, 'headers'> {
   delimiter: Buffer | undefined
+  fixedKey?: Buffer | undefined
   headers: Headers
   signal: AbortSignal
   started: number
@@ -162,7 +173,7 @@ async function readAndSend(input: Readable, sender: BatchSender, plan: Plan): Pr
 }
 
 function toRecord(line: Buffer, lineNumber: number, plan: Plan): ProducerRecord {
-  const record: ProducerRecord = { topic: plan.topic, key: null, value: line }
+  const record: ProducerRecord = { topic: plan.topic, key: plan.fixedKey ?? null, value: line }
   if (plan.delimiter !== undefined) {
     const at = line.indexOf(plan.delimiter)
     if (at < 0) {
@@ -176,6 +187,7 @@ function toRecord(line: Buffer, lineNumber: number, plan: Plan): ProducerRecord 
     record.key = line.subarray(0, at)
     record.value = line.subarray(at + plan.delimiter.length)
   }
+  if (plan.nullValue && (record.value as Buffer).length === 0) record.value = null
   if (plan.headers.length > 0) record.headers = plan.headers
   if (plan.partition !== undefined) record.partition = plan.partition
   return record
@@ -232,9 +244,11 @@ export function produceCommand(context: CliContext): Command {
     .argument('<topic>', 'topic to write to (must exist)')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
     .option(
-      '-k, --key-delimiter <text>',
+      '-K, --key-delimiter <text>',
       'split each line at the first <text> into key and value ("\\t" for tab)',
     )
+    .option('-k, --key <key>', 'the same key for every record (each line is all value)')
+    .option('-Z, --null-value', 'send an empty value as null: a tombstone on a compacted topic')
     .option('-H, --header <name=value>', 'header added to every record, repeatable', collect)
     .option('-p, --partition <n>', 'write every record to this partition (default: by key)', (t) =>
       parseInteger(t, '--partition'),
@@ -260,7 +274,8 @@ export function produceCommand(context: CliContext): Command {
         'and prints how many were delivered (exit 130).\n\nExamples:\n' +
         '  $ tributary produce rides --file rides.csv --key-delimiter ,\n' +
         '  $ echo hello | tributary produce greetings\n' +
-        '  $ tributary produce rides --file rides.csv --frequency 100 --count 50 --header source=cli',
+        '  $ tributary produce rides --file rides.csv --frequency 100 --count 50 --header source=cli\n' +
+        "  $ printf 'vendor-1:\\n' | tributary produce vendor-totals -K : -Z   # a tombstone for vendor-1",
     )
     .action(async (topic: string, flags: ProduceFlags, command: Command) => {
       await context.client(command, async (transport, global, control) => {
@@ -295,6 +310,8 @@ export function produceCommand(context: CliContext): Command {
 interface ProduceFlags {
   file?: string
   keyDelimiter?: string
+  key?: string
+  nullValue?: boolean
   header?: string[]
   partition?: number
   acks: Acks

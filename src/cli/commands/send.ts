@@ -21,7 +21,8 @@ import { checkPartition, describeExisting } from '../preflight.js'
 export interface SendInput {
   /** A topic name, or `@agent` (with an app) for the topic that agent reads. */
   target: string
-  value: string
+  /** null: a tombstone (send --null). */
+  value: string | null
   /** Absent: a null key (the partitioner then spreads records). */
   key?: string
   partition?: number
@@ -49,7 +50,7 @@ export function plainRecord(input: SendInput): ProducerRecord {
     )
   }
   const record = common(input, input.target)
-  record.value = Buffer.from(input.value, 'utf8')
+  record.value = input.value === null ? null : Buffer.from(input.value, 'utf8')
   if (input.key !== undefined) record.key = Buffer.from(input.key, 'utf8')
   return record
 }
@@ -117,7 +118,9 @@ function encodeWith(text: string, codec: Codec<unknown>, what: string, topic: st
 export function appRecord(app: App, input: SendInput): ProducerRecord {
   const topic = targetTopic(app, input.target)
   const record = common(input, topic.name)
-  record.value = encodeWith(input.value, topic.value as Codec<unknown>, 'value', topic.name)
+  // A tombstone is null whatever the value codec: it deletes the key on a compacted topic.
+  record.value =
+    input.value === null ? null : encodeWith(input.value, topic.value as Codec<unknown>, 'value', topic.name)
   if (input.key !== undefined)
     record.key = encodeWith(input.key, topic.key as Codec<unknown>, 'key', topic.name)
   return record
@@ -159,14 +162,16 @@ interface SendFlags {
   appExport?: string
   partition?: number
   header?: string[]
+  null?: boolean
 }
 
 export function sendCommand(context: CliContext): Command {
   return new Command('send')
     .description('send one record to a topic (or to the topic an agent reads) and print its offset')
     .argument('<target>', 'topic name, or @agent (with --app) for the topic the agent reads')
-    .argument('<value>', "the value: UTF-8 text, or with --app text for the topic's value codec")
+    .argument('[value]', "the value: UTF-8 text, or with --app text for the topic's value codec")
     .option('-k, --key <key>', 'the key (default: none, null)')
+    .option('-Z, --null', 'send a null value: a tombstone, which deletes the key on a compacted topic')
     .option('--app <module>', "encode with the codecs an app declares for the topic; use the app's broker")
     .option('--app-export <name>', 'the export of --app to use, when the module exports several apps')
     .option('-p, --partition <n>', 'write to this partition (default: by key)', (t) =>
@@ -181,12 +186,17 @@ export function sendCommand(context: CliContext): Command {
         "the app's own; memory:// is refused, as it lives inside the app's process.\n\nExamples:\n" +
         '  $ tributary send greetings hello -k en\n' +
         '  $ tributary send rides \'{"vendor": "v1", "fare": 12.5}\' -k ride-1 --app src/app.ts\n' +
-        '  $ tributary send @big-rides \'{"vendor": "v2", "fare": 40}\' --app src/app.ts',
+        '  $ tributary send @big-rides \'{"vendor": "v2", "fare": 40}\' --app src/app.ts\n' +
+        '  $ tributary send vendor-totals --null -k vendor-1      # a tombstone',
     )
-    .action(async (target: string, value: string, flags: SendFlags, command: Command) => {
+    .action(async (target: string, value: string | undefined, flags: SendFlags, command: Command) => {
+      if (flags.null && value !== undefined)
+        throw invalid(`--null sends no value, and a value was given ("${value}"): give one of them`)
+      if (!flags.null && value === undefined)
+        throw invalid('Give the value to send, or --null for a tombstone (a null value)')
       const input: SendInput = {
         target,
-        value,
+        value: value ?? null,
         key: flags.key,
         partition: flags.partition,
         headers: flags.header,

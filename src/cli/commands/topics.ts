@@ -25,13 +25,60 @@ export interface AlterTopicOptions {
   deleteConfigs?: string[]
 }
 
+/** One row of `topics list --long`. */
+export interface TopicSummary {
+  topic: string
+  partitions: number
+  replicationFactor: number
+  /** The broker ids that lead its partitions. */
+  leaders: number[]
+  /** Records now in the log: the sum over partitions of log end minus log start. */
+  records: number
+}
+
 export async function listTopics(
   admin: Admin,
-  options: { internal?: boolean },
+  options: { internal?: boolean; long?: boolean; json?: boolean },
   out: Writable,
 ): Promise<void> {
   const names = await admin.listTopics({ includeInternal: options.internal === true })
-  if (names.length > 0) await write(out, names.join('\n') + '\n')
+  if (!options.long) {
+    if (options.json) return write(out, JSON.stringify(names) + '\n')
+    if (names.length > 0) await write(out, names.join('\n') + '\n')
+    return
+  }
+  const summaries: TopicSummary[] = []
+  for (const description of names.length > 0 ? await admin.describeTopics(names) : []) {
+    const starts = await admin.listOffsets(description.topic, 'earliest')
+    const ends = new Map(
+      (await admin.listOffsets(description.topic, 'latest')).map((o) => [o.partition, o.offset]),
+    )
+    summaries.push({
+      topic: description.topic,
+      partitions: description.partitions.length,
+      replicationFactor: description.partitions[0]?.replicas.length ?? 0,
+      leaders: [...new Set(description.partitions.map((p) => p.leader))].sort((a, b) => a - b),
+      records: starts.reduce(
+        (sum, o) => sum + Math.max(0, (ends.get(o.partition) ?? o.offset) - o.offset),
+        0,
+      ),
+    })
+  }
+  if (options.json) return write(out, JSON.stringify(summaries) + '\n')
+  if (summaries.length === 0) return write(out, 'No topics.\n')
+  await write(
+    out,
+    formatTable(
+      ['TOPIC', 'PARTITIONS', 'REPLICATION', 'LEADERS', 'RECORDS'],
+      summaries.map((t) => [
+        t.topic,
+        String(t.partitions),
+        String(t.replicationFactor),
+        t.leaders.join(','),
+        String(t.records),
+      ]),
+    ),
+  )
 }
 
 export async function createTopic(admin: Admin, options: CreateTopicOptions, out: Writable): Promise<void> {
@@ -65,12 +112,33 @@ export async function createTopic(admin: Admin, options: CreateTopicOptions, out
 
 export async function describeTopics(
   admin: Admin,
-  options: { topics: string[] },
+  options: { topics: string[]; all?: boolean; json?: boolean },
   out: Writable,
 ): Promise<void> {
   const descriptions = await admin.describeTopics(options.topics)
+  if (options.json) {
+    const described = []
+    for (const d of descriptions) {
+      const configs = (await admin.describeConfigs(d.topic))
+        .filter((entry) => options.all || !entry.isDefault)
+        .map((e) => ({
+          name: e.name,
+          value: e.sensitive ? null : e.value,
+          source: e.source,
+          readOnly: e.readOnly,
+          sensitive: e.sensitive,
+        }))
+      described.push({
+        ...d,
+        partitions: [...d.partitions].sort((a, b) => a.partition - b.partition),
+        configs,
+      })
+    }
+    return write(out, JSON.stringify(described) + '\n')
+  }
   for (const [index, description] of descriptions.entries()) {
-    const configs = (await admin.describeConfigs(description.topic)).filter((entry) => !entry.isDefault)
+    const all = await admin.describeConfigs(description.topic)
+    const configs = all.filter((entry) => !entry.isDefault)
     const shown = configs
       .map((entry) => `${entry.name}=${entry.sensitive ? '(hidden)' : (entry.value ?? '')}`)
       .sort()
@@ -83,7 +151,14 @@ export async function describeTopics(
       `${index > 0 ? '\n' : ''}Topic: ${description.topic}  Partitions: ${description.partitions.length}  ` +
       `Replication factor: ${replication}\nConfigs: ${shown === '' ? '(all defaults)' : shown}\n` +
       formatTable(['PARTITION', 'LEADER', 'REPLICAS', 'ISR'], rows)
-    await write(out, text)
+    const every = options.all
+      ? '\n' +
+        formatTable(
+          ['CONFIG', 'VALUE', 'SOURCE'],
+          all.map((e) => [e.name, e.sensitive ? '(hidden)' : (e.value ?? '(null)'), e.source]),
+        )
+      : ''
+    await write(out, text + every)
   }
 }
 
@@ -157,17 +232,20 @@ export function topicsCommand(context: CliContext): Command {
     .command('list')
     .description('list topic names, one per line')
     .option('--internal', 'include internal topics (__consumer_offsets, __transaction_state)')
+    .option('--long', 'a table: partitions, replication factor, leaders and records per topic')
+    .option('--json', 'JSON: an array of names, or of rows with --long')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ tributary topics list\n  $ tributary --broker kafka://kafka1:9092 topics list --internal',
+      '\nExamples:\n  $ tributary topics list\n  $ tributary topics list --long\n' +
+        '  $ tributary --broker kafka://kafka1:9092 topics list --internal --json',
     )
-    .action(async (options: { internal?: boolean }, command: Command) => {
+    .action(async (options: { internal?: boolean; long?: boolean; json?: boolean }, command: Command) => {
       await context.admin(command, (admin) => listTopics(admin, options, out))
     })
   topics
     .command('create <topic>')
     .description('create a topic')
-    .option('-p, --partitions <n>', 'number of partitions (default: 1)', positive('--partitions'))
+    .option('--partitions <n>', 'number of partitions (default: 1)', positive('--partitions'))
     .option(
       '-r, --replication-factor <n>',
       'copies of each partition (default: 1)',
@@ -194,12 +272,15 @@ export function topicsCommand(context: CliContext): Command {
   topics
     .command('describe <topic...>')
     .description('show partitions (leader, replicas, in-sync replicas) and the configs set on the topic')
+    .option('--all', 'every config of the topic, with its value and where it comes from')
+    .option('--json', 'JSON: the topics with their partitions and configs')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ tributary topics describe rides\n  $ tributary topics describe rides vendors',
+      '\nExamples:\n  $ tributary topics describe rides\n  $ tributary topics describe rides vendors --all\n' +
+        '  $ tributary topics describe rides --json | jq .[0].partitions',
     )
-    .action(async (names: string[], _options: unknown, command: Command) => {
-      await context.admin(command, (admin) => describeTopics(admin, { topics: names }, out))
+    .action(async (names: string[], options: { all?: boolean; json?: boolean }, command: Command) => {
+      await context.admin(command, (admin) => describeTopics(admin, { topics: names, ...options }, out))
     })
   topics
     .command('delete <topic...>')
@@ -215,11 +296,7 @@ export function topicsCommand(context: CliContext): Command {
   topics
     .command('alter <topic>')
     .description('add partitions (never fewer) and set or remove topic configs')
-    .option(
-      '-p, --partitions <n>',
-      'new total partition count (must be more than now)',
-      positive('--partitions'),
-    )
+    .option('--partitions <n>', 'new total partition count (must be more than now)', positive('--partitions'))
     .option('-c, --config <name=value>', 'set a topic config, repeatable', collect)
     .option(
       '--delete-config <name>',

@@ -10,6 +10,7 @@ import { TributaryError } from '../../errors.js'
 import type {
   Admin,
   ConfigEntry,
+  ConfigSource,
   GroupDescription,
   GroupListing,
   IsolationLevel,
@@ -29,6 +30,15 @@ import {
 import { groupNotEmpty } from '../group/refusals.js'
 import { Link } from './link.js'
 import { baseOptions, type ResolvedConnection } from './options.js'
+
+/** Kafka's config sources by their protocol number. */
+const CONFIG_SOURCES: Record<number, ConfigSource> = {
+  [ConfigSources.TOPIC_CONFIG]: 'topic',
+  [ConfigSources.DYNAMIC_BROKER_CONFIG]: 'dynamic-broker',
+  [ConfigSources.DYNAMIC_DEFAULT_BROKER_CONFIG]: 'dynamic-default-broker',
+  [ConfigSources.STATIC_BROKER_CONFIG]: 'static-broker',
+  [ConfigSources.DEFAULT_CONFIG]: 'default',
+}
 
 export class KafkaAdmin implements Admin {
   readonly #client: PltAdmin
@@ -136,6 +146,7 @@ export class KafkaAdmin implements Admin {
         name: c.name,
         value: c.value ?? null,
         isDefault: c.configSource !== ConfigSources.TOPIC_CONFIG,
+        source: CONFIG_SOURCES[c.configSource] ?? 'unknown',
         readOnly: c.readOnly,
         sensitive: c.isSensitive,
       }))

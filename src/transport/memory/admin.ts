@@ -78,6 +78,7 @@ export class MemoryAdmin implements Admin {
       name,
       value: configs.get(name) ?? TOPIC_CONFIGS[name]!.default,
       isDefault: !configs.has(name),
+      source: configs.has(name) ? 'topic' : 'default',
       readOnly: false,
       sensitive: false,
     }))
