@@ -251,8 +251,17 @@ async function main(): Promise<void> {
     case 'status': {
       const status = await brokerStatus()
       if (!status) {
-        console.log('Kafka broker: not running')
-        process.exitCode = 3
+        // Not ours: but something else may answer on the port (another checkout, a system Kafka).
+        if (await probeKafka(`127.0.0.1:${port}`, 3_000)) {
+          console.log(
+            `Kafka broker: none started by this checkout (${kafkaHome()}), but a Kafka broker that this checkout ` +
+              `did not start answers at kafka://127.0.0.1:${port}; kafka:stop will not stop it`,
+          )
+          process.exitCode = 4
+        } else {
+          console.log(`Kafka broker: not running (nothing answers at kafka://127.0.0.1:${port})`)
+          process.exitCode = 3
+        }
       } else {
         console.log(
           `Kafka broker: running (pid ${status.pid}), ${status.answering ? 'answering' : 'NOT answering'} at kafka://127.0.0.1:${status.port}`,

@@ -372,6 +372,11 @@ export class App {
       console.error(`[${this.#worker?.workerId ?? this.id}] ${level}: ${message}`)
   }
 
+  /** True when a timer or cron runs on the leader only: the app then elects one (its own topic and group). */
+  get electsLeader(): boolean {
+    return this.#needsLeader
+  }
+
   get worker(): Worker | undefined {
     return this.#worker
   }

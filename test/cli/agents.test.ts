@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { App } from '../../src/streams/app.js'
 import { writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -52,6 +53,10 @@ describe('tributary agents', () => {
     assert.deepEqual(table(result.stdout, 'INTERNAL TOPIC'), [
       ['taxi-by-vendor-repartition', 'repartition', '2', 'string', 'json', 'by-vendor'],
       ['taxi-dlq', 'dead letters', '1 (app)', 'raw', 'raw', 'by-vendor'],
+      ['taxi-replies', 'replies', '1', 'raw', 'raw', 'agent.ask(), on first use'],
+    ])
+    assert.deepEqual(table(result.stdout, 'GROUP'), [
+      ['taxi', "the agents' partition tasks (commits their offsets)"],
     ])
     // The compiled processors: the groupBy splits by-vendor in two, each reading its own topic.
     assert.deepEqual(table(result.stdout, 'PROCESSOR'), [
@@ -59,6 +64,23 @@ describe('tributary agents', () => {
       ['by-vendor.by-vendor', 'rides'],
       ['by-vendor', 'taxi-by-vendor-repartition'],
     ])
+  })
+
+  test('an app with leader-only timers lists the election topic and group it makes', () => {
+    const app = new App({ id: 'elects', web: false })
+    app.timer(1000, () => undefined, { onLeader: true })
+    const d = describeApp(app)
+    assert.deepEqual(
+      d.internalTopics.map((t) => [t.name, t.kind]),
+      [
+        ['elects-__leader', 'leader election'],
+        ['elects-replies', 'replies'],
+      ],
+    )
+    assert.deepEqual(
+      d.groups.map((g) => g.id),
+      ['elects-leader'],
+    )
   })
 
   test('--json prints the same description as one JSON document', async () => {

@@ -146,7 +146,16 @@ describe(`kcat habits against Apache Kafka at ${broker}`, () => {
         'list',
       ])
       assert.equal(listed.code, 0, listed.stderr)
+      // Without the SASL settings, that listener takes the connection and never answers.
+      const plain = await runCli(['--broker', `kafka://${bare.host}`, '--timeout', '8000', 'topics', 'list'])
+      assert.equal(plain.code, 1)
+      assert.match(
+        plain.stderr,
+        /may be a listener that needs SASL \(--sasl-mechanism and --sasl-username.* or TLS \(--tls/,
+      )
     }
+    const refused = await runCli(['--broker', 'kafka://127.0.0.1:1', 'topics', 'list'])
+    assert.match(refused.stderr, /no broker answered at 127\.0\.0\.1:1 \(ECONNREFUSED\)\n/)
     const typo = await cli(['-X', 'sasl.usrname=x', 'topics', 'list'])
     assert.equal(typo.code, 1)
     assert.match(

@@ -1,9 +1,11 @@
 /** `tributary agents <module>`: the agents of an app, their chains and sinks, and the topics it uses. */
 import type { Writable } from 'node:stream'
 import { Command } from 'commander'
+import { leaderGroup, leaderTopic } from '../../runtime/leader/topic.js'
 import { dlqTopic } from '../../runtime/output/dead-letter.js'
 import type { Agent, Sink } from '../../streams/agent.js'
 import type { App } from '../../streams/app.js'
+import { replyTopic } from '../../streams/replies.js'
 import type { Op } from '../../streams/stream.js'
 import type { Topic } from '../../streams/topic.js'
 import type { ErrorPolicy } from '../../streams/types.js'
@@ -41,7 +43,7 @@ export interface TopicInfo {
 }
 
 export interface InternalTopicInfo extends TopicInfo {
-  kind: 'repartition' | 'dead letters' | 'internal'
+  kind: 'repartition' | 'dead letters' | 'leader election' | 'replies' | 'internal'
   /** The agents writing to it. */
   usedBy: string[]
 }
@@ -61,7 +63,15 @@ export interface AppDescription {
   agents: AgentInfo[]
   topics: TopicInfo[]
   internalTopics: InternalTopicInfo[]
+  /** The consumer groups its workers join. */
+  groups: GroupInfo[]
   processors: ProcessorInfo[]
+}
+
+export interface GroupInfo {
+  id: string
+  /** What it is for: the agents' partitions, or the leader election. */
+  purpose: string
 }
 
 function operator(op: Op): string {
@@ -126,6 +136,34 @@ export function describeApp(app: App): AppDescription {
       }
       return { ...topicInfo(topic, app), kind: 'internal', usedBy: [] }
     })
+  const groups: GroupInfo[] = []
+  if (processors.length > 0)
+    groups.push({ id: app.id, purpose: "the agents' partition tasks (commits their offsets)" })
+  if (app.electsLeader) {
+    // Created by the election itself, not by compile(): 1 partition.
+    internalTopics.push({
+      name: leaderTopic(app.id),
+      partitions: 1,
+      partitionsFromApp: false,
+      key: 'raw',
+      value: 'raw',
+      compacted: false,
+      kind: 'leader election',
+      usedBy: ['timers and crons with onLeader'],
+    })
+    groups.push({ id: leaderGroup(app.id), purpose: 'the leader election (onLeader timers and crons)' })
+  }
+  // Made on the first agent.ask(): every worker reads it without a group.
+  internalTopics.push({
+    name: replyTopic(app.id),
+    partitions: 1,
+    partitionsFromApp: false,
+    key: 'raw',
+    value: 'raw',
+    compacted: false,
+    kind: 'replies',
+    usedBy: ['agent.ask(), on first use'],
+  })
   return {
     id: app.id,
     broker: brokerDisplay(app.settings.broker),
@@ -140,6 +178,7 @@ export function describeApp(app: App): AppDescription {
     })),
     topics: [...app.topics.values()].map((t) => topicInfo(t, app)),
     internalTopics,
+    groups,
     processors: processors.map((p) => ({ name: p.name, topic: p.topic })),
   }
 }
@@ -187,6 +226,14 @@ export async function listAgents(app: App, options: AgentsOptions, out: Writable
       formatTable(
         ['INTERNAL TOPIC', 'KIND', 'PARTITIONS', 'KEY', 'VALUE', 'WRITTEN BY'],
         d.internalTopics.map((t) => [t.name, t.kind, partitions(t), ...codecs(t), orNone(t.usedBy)]),
+      ),
+    )
+  }
+  if (d.groups.length > 0) {
+    sections.push(
+      formatTable(
+        ['GROUP', 'FOR'],
+        d.groups.map((g) => [g.id, g.purpose]),
       ),
     )
   }

@@ -180,9 +180,17 @@ export function unreachable(
 ): TributaryError {
   const addresses = (tried.length > 0 ? tried : context.brokers).join(', ')
   const why = reason ? ` (${reason})` : ''
+  // Refused, unknown or unroutable: nothing listens. Otherwise something took the connection and
+  // never answered a plain Kafka request, as a SASL or TLS listener does.
+  const nothingListens = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN/.test(reason)
+  const hint =
+    context.sasl === undefined && !nothingListens
+      ? '; a broker that accepts the connection but does not answer may be a listener that needs SASL ' +
+        '(--sasl-mechanism and --sasl-username, or kafka://user:password@host:port?sasl=SCRAM-SHA-256) or TLS (--tls, ?tls=true)'
+      : ''
   return new TributaryError(
     'BROKER_UNREACHABLE',
-    `Could not ${context.action}: no broker answered at ${addresses}${why}`,
+    `Could not ${context.action}: no broker answered at ${addresses}${why}${hint}`,
     {
       broker: addresses,
       cause,
