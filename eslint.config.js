@@ -8,7 +8,17 @@ const viaTransportInterfaces = {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'bin/**', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.kafka/**',
+      'bin/**',
+      'eslint.config.js',
+      'docs/api/**',
+      '.snippets/**',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -15,11 +15,11 @@ export type { Codec, Schema } from './serde/types.js'
 
 // Streams: apps, topics, agents
 export { App } from './streams/app.js'
-export type { AppSettings } from './streams/settings.js'
+export type { AppSettings, ResolvedSettings } from './streams/settings.js'
 export { Topic } from './streams/topic.js'
 export type { TopicOptions } from './streams/topic.js'
 export { Stream } from './streams/stream.js'
-export type { GroupByOptions } from './streams/stream.js'
+export type { GroupByOptions, Op } from './streams/stream.js'
 export { Agent } from './streams/agent.js'
 export type { AgentBody, AgentOptions, Sink } from './streams/agent.js'
 export { AgentStream } from './streams/agent-stream.js'
@@ -36,17 +36,29 @@ export type {
   TimerHandle,
   TimerOptions,
 } from './runtime/timers/timers.js'
+export type { TimerStats, TimersOptions } from './runtime/timers/timers.js'
 export { LeaderElector } from './runtime/leader/leader.js'
-export type { LeaderElectorOptions } from './runtime/leader/leader.js'
+export type { LeaderElectorOptions, LeaderStats, LeadershipChange } from './runtime/leader/leader.js'
+export type { Worker } from './runtime/worker.js'
 export { ManualClock, systemClock } from './runtime/clock.js'
 export type { Clock } from './runtime/clock.js'
 
 // Ops server
 export { startOpsServer } from './web/server.js'
-export type { OpsProvider, OpsServer, OpsServerOptions, WorkerStats } from './web/types.js'
+export type {
+  AgentStats,
+  Health,
+  OpsProvider,
+  OpsServer,
+  OpsServerOptions,
+  PartitionStats,
+  TaskStats,
+  TimerStats as OpsTimerStats,
+  WorkerStats,
+} from './web/types.js'
 export { CORRELATION_ID, REPLY_TO, replyTopic } from './streams/replies.js'
 
 // Logs: pino loggers for an App's `log` setting (the worker command uses the same).
-export { createLogger, pinoSink } from './logger.js'
+export { LOG_LEVELS, createLogger, pinoSink } from './logger.js'
 export type { LogFormat, LoggerLevel, LoggerOptions } from './logger.js'
 export type { LogFields, LogLevel, LogSink } from './runtime/log.js'

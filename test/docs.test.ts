@@ -7,8 +7,11 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { AGENT_OPTIONS } from '../src/streams/agent.js'
+import { resolveSettings, SETTINGS } from '../src/streams/settings.js'
+import { TOPIC_OPTIONS } from '../src/streams/topic.js'
 import { after, describe, test } from 'node:test'
 import { testBroker } from './helpers/broker.js'
 import { repo } from './cli/helpers.js'
@@ -100,4 +103,57 @@ describe('the examples', () => {
     assert.equal(run.code, 2)
     assert.match(run.output, /Unknown option '--brokr'[\s\S]*Usage: /)
   })
+})
+
+/** The first column (without backticks) and the second of each row of the table under `heading`. */
+function tableUnder(markdown: string, heading: string): Map<string, string> {
+  const at = markdown.indexOf(`\n## ${heading}`)
+  assert.ok(at >= 0, `no section "${heading}"`)
+  const rows = new Map<string, string>()
+  for (const line of markdown.slice(at).split('\n').slice(2)) {
+    if (line.startsWith('## ')) break
+    const cells = line.split('|').map((c) => c.trim())
+    if (cells.length < 4 || cells[1] === 'setting' || cells[1] === 'option' || /^-+$/.test(cells[1]!))
+      continue
+    rows.set(cells[1]!.replaceAll('`', ''), cells[2]!)
+  }
+  return rows
+}
+
+describe('docs/settings.md', () => {
+  const page = readFileSync(join(repo, 'docs', 'settings.md'), 'utf8')
+
+  test('lists every App setting, topic option and agent option, and no other', () => {
+    assert.deepEqual([...tableUnder(page, 'App settings').keys()].sort(), [...SETTINGS].sort())
+    assert.deepEqual([...tableUnder(page, 'Topic options').keys()].sort(), [...TOPIC_OPTIONS].sort())
+    assert.deepEqual([...tableUnder(page, 'Agent options').keys()].sort(), [...AGENT_OPTIONS].sort())
+  })
+
+  test('gives the defaults the code applies', () => {
+    const resolved = resolveSettings({ id: 'docs' }) as unknown as Record<string, unknown>
+    const table = tableUnder(page, 'App settings')
+    for (const [name, value] of Object.entries(resolved)) {
+      if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') continue
+      if (name === 'id' || name === 'stateDir') continue
+      assert.equal(table.get(name), `\`${String(value)}\``, `the default of ${name}`)
+    }
+    assert.equal(table.get('web'), "`{ port: 6066, host: '127.0.0.1' }`")
+  })
+})
+
+describe("the repository's Markdown", () => {
+  const files = ['README.md', 'bench/README.md', 'docs/settings.md']
+  for (const file of files) {
+    test(`${file}: every relative link resolves to a file inside the repository`, () => {
+      const text = readFileSync(join(repo, file), 'utf8')
+      const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)
+      for (const link of links) {
+        if (/^(https?:|mailto:|#)/.test(link)) continue
+        const target = resolve(dirname(join(repo, file)), link.split('#')[0]!)
+        assert.ok(!relative(repo, target).startsWith('..'), `${file}: ${link} points outside the repository`)
+        assert.ok(existsSync(target), `${file}: ${link} does not exist`)
+      }
+      assert.doesNotMatch(text, /\.\.\/shared/, `${file} names ../shared, which is not part of a clone`)
+    })
+  }
 })

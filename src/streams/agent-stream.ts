@@ -22,6 +22,7 @@ export interface ItemSource<T> {
 export class AgentStream<T> implements AsyncIterable<T> {
   readonly #source: ItemSource<T>
 
+  /** @internal (made by the app: app.topic, app.agent, app.compile) */
   constructor(source: ItemSource<T>) {
     this.#source = source
   }

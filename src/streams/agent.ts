@@ -29,7 +29,7 @@ export interface AgentOptions {
   concurrency?: number
 }
 
-const OPTIONS = keysOf<AgentOptions>({ sink: true, errors: true, concurrency: true })
+export const AGENT_OPTIONS = keysOf<AgentOptions>({ sink: true, errors: true, concurrency: true })
 
 /** How an agent asks its app to send a request and wait for the reply. */
 export type Asker = (
@@ -46,6 +46,7 @@ export class Agent<K, V> {
   readonly options: AgentOptions
   readonly #asker: Asker | undefined
 
+  /** @internal (made by the app: app.topic, app.agent, app.compile) */
   constructor(
     name: string,
     stream: Stream<K, V>,
@@ -65,7 +66,7 @@ export class Agent<K, V> {
     if (body !== undefined && typeof body !== 'function') {
       throw new TributaryError('INVALID_ARGUMENT', `Agent "${name}": the body must be a function`)
     }
-    knownKeys(`Agent "${name}": option`, options, OPTIONS)
+    knownKeys(`Agent "${name}": option`, options, AGENT_OPTIONS)
     if (options.concurrency !== undefined) wholeNumber(`Agent "${name}": concurrency`, options.concurrency)
     this.name = name
     this.stream = stream

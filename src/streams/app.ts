@@ -189,7 +189,9 @@ export class App {
     return this.#worker.send(records)
   }
 
-  /** The processors and the topics the app needs (its own and the internal ones). */
+  /** The processors and the topics the app needs (its own and the internal ones).
+   * @internal
+   */
   compile(): {
     processors: ReturnType<typeof compileAgent>
     topics: Topic<any, any>[]

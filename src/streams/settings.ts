@@ -74,7 +74,8 @@ const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 const positive = (name: string, value: number, min = 1): number =>
   wholeNumber(`App setting ${name}`, value, min)
 
-const SETTINGS = keysOf<AppSettings>({
+/** Every App setting, for the checks and for docs/settings.md's test. */
+export const SETTINGS = keysOf<AppSettings>({
   id: true,
   broker: true,
   createTopics: true,

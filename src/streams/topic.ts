@@ -25,7 +25,7 @@ export interface TopicOptions<K, V> {
   internal?: boolean
 }
 
-const OPTIONS = keysOf<TopicOptions<unknown, unknown>>({
+export const TOPIC_OPTIONS = keysOf<TopicOptions<unknown, unknown>>({
   key: true,
   value: true,
   partitions: true,
@@ -51,6 +51,7 @@ export class Topic<K, V> {
   readonly #keyWhat: string
   readonly #valueWhat: string
 
+  /** @internal (made by the app: app.topic, app.agent, app.compile) */
   constructor(name: string, options: TopicOptions<K, V>, sender?: () => TopicSender) {
     if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) {
       throw new TributaryError(
@@ -61,7 +62,7 @@ export class Topic<K, V> {
     const example = `app.topic('${name}', { key: string, value: json() })`
     if (options === null || typeof options !== 'object')
       throw new TributaryError('INVALID_ARGUMENT', `Topic "${name}" needs its codecs: ${example}`)
-    knownKeys(`Topic "${name}": option`, options, OPTIONS)
+    knownKeys(`Topic "${name}": option`, options, TOPIC_OPTIONS)
     for (const part of ['key', 'value'] as const) {
       const codec = options[part] as Partial<Codec<unknown>> | undefined
       if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
