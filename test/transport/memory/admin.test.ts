@@ -116,7 +116,14 @@ describe('memory:// admin', () => {
     assert.ok(entries.length >= 30, `${entries.length} configs`)
     assert.deepEqual(
       entries.find((e) => e.name === 'retention.ms'),
-      { name: 'retention.ms', value: '1000', isDefault: false, readOnly: false, sensitive: false },
+      {
+        name: 'retention.ms',
+        value: '1000',
+        isDefault: false,
+        source: 'topic',
+        readOnly: false,
+        sensitive: false,
+      },
     )
     assert.deepEqual(
       entries.find((e) => e.name === 'cleanup.policy'),
@@ -124,6 +131,7 @@ describe('memory:// admin', () => {
         name: 'cleanup.policy',
         value: 'delete',
         isDefault: true,
+        source: 'default',
         readOnly: false,
         sensitive: false,
       },
