@@ -1,6 +1,6 @@
 /** Branch by price: rides with total_amount >= 40 go to `rides-high-amount`, the others to `rides-low-amount`, bytes untouched. */
 import { App } from '../../src/index.js'
-import { COMMON_USAGE, DEFAULT_BROKER, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
+import { DEFAULT_BROKER, FEEDING_USAGE, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
 import { buildPrinterApp } from './printer.js'
 import { runWithProducer } from './producer.js'
 import { declareRides } from './ride.js'
@@ -51,16 +51,7 @@ Usage: tsx examples/taxi/branch.ts [options]
 
 Sends rides of $40 or more to rides-high-amount and the others to rides-low-amount (the original bytes).
 
-  --topic <name>   the rides topic (default rides)
-  --file <csv>     on memory://: the rides CSV to feed itself (default: --rows generated rows)
-  --rows <n>       on memory://: generated rows (default 1000)
-  --seed <n>       seed of the generated rows (default 2020)
-  --rate <n>       on memory://: rows per second fed (default 1)
-  --fast           on memory://: feed as fast as it can${COMMON_USAGE}
-
-On memory:// it runs whole in this process: it feeds itself the rides and stops after the last.
-On Kafka it runs until Ctrl-C.
-`
+${FEEDING_USAGE}`
 
 if (isMain(import.meta.url)) {
   main(async () => {

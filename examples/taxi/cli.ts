@@ -90,3 +90,16 @@ export function main(run: () => unknown): void {
       process.exitCode = 1
     })
 }
+
+/** The options and behaviour of the examples that consume (printer, branch): on memory:// they feed themselves. */
+export const FEEDING_USAGE = `
+  --topic <name>   the rides topic (default rides)
+  --file <csv>     on memory://: the rides CSV to feed itself (default: --rows generated rows)
+  --rows <n>       on memory://: generated rows (default 1000)
+  --seed <n>       seed of the generated rows (default 2020)
+  --rate <n>       on memory://: rows per second fed (default 1)
+  --fast           on memory://: feed as fast as it can${COMMON_USAGE}
+
+On memory:// it runs whole in this process: it feeds itself the rides and stops after the last.
+On Kafka it runs until Ctrl-C.
+`

@@ -1,6 +1,6 @@
 /** The stream printer: an agent that prints each ride of topic `rides` with its key, partition, offset and a summary. */
 import { App, type Event } from '../../src/index.js'
-import { COMMON_USAGE, DEFAULT_BROKER, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
+import { DEFAULT_BROKER, FEEDING_USAGE, OPTIONS, isMain, main, parseOptions, rateOf } from './cli.js'
 import { runWithProducer } from './producer.js'
 import { declareRides, type Ride } from './ride.js'
 
@@ -53,16 +53,7 @@ Usage: tsx examples/taxi/printer.ts [options]
 
 Prints every ride of a topic, one line each: coordinates, times, distance, passengers, amount.
 
-  --topic <name>   the rides topic (default rides)
-  --file <csv>     on memory://: the rides CSV to feed itself (default: --rows generated rows)
-  --rows <n>       on memory://: generated rows (default 1000)
-  --seed <n>       seed of the generated rows (default 2020)
-  --rate <n>       on memory://: rows per second fed (default 1)
-  --fast           on memory://: feed as fast as it can${COMMON_USAGE}
-
-On memory:// it runs whole in this process: it feeds itself the rides and stops after the last.
-On Kafka it runs until Ctrl-C.
-`
+${FEEDING_USAGE}`
 
 if (isMain(import.meta.url)) {
   main(async () => {
