@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -320,6 +321,32 @@ describe('tributary worker, in process', () => {
       logs[1]!.msg,
       /^NOTE: no broker is configured \(the app's broker setting, --broker or TRIBUTARY_BROKER\), so this worker runs on the embedded memory:\/\/ broker/,
     )
+  })
+
+  test('a start that fails is one JSON error line', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const port = (taken.address() as { port: number }).port
+    try {
+      const app = new App({ id: `taken-${randomUUID().slice(0, 8)}`, web: { port } })
+      const rides = app.topic('rides', { key: string, value: json<{ fare: number }>() })
+      app.agent('fares', rides, async (stream) => {
+        for await (const ride of stream) void ride
+      })
+      const err = new Collector()
+      await assert.rejects(runWorker(app, { broker: `memory://${randomUUID()}` }, { err }), /EADDRINUSE/)
+      const errors = err
+        .lines()
+        .map((line) => JSON.parse(line) as { level: string; event?: string })
+        .filter((l) => l.level === 'error')
+      assert.deepEqual(
+        errors.map((l) => l.event),
+        ['failed'],
+        err.text(),
+      )
+    } finally {
+      taken.close()
+    }
   })
 
   test("--broker replaces the app's broker, and --tls and the SASL flags are folded into its URL", () => {

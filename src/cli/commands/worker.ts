@@ -99,17 +99,13 @@ async function runLogged(
   app.override(workerOverrides(app, options, logger))
   const settings = app.settings
   const noBroker = options.broker === undefined && !app.brokerGiven
-  const worker = await app
-    .start({
-      onStarting: (workerId) => {
-        const banner = startupBanner(app, workerId)
-        logger.info(banner.fields, banner.message)
-        if (noBroker) logger.warn({ event: 'no-broker' }, NO_BROKER)
-      },
-    })
-    .catch((error: unknown) => {
-      throw reported(logger, io, error)
-    })
+  const worker = await app.start({
+    onStarting: (workerId) => {
+      const banner = startupBanner(app, workerId)
+      logger.info(banner.fields, banner.message)
+      if (noBroker) logger.warn({ event: 'no-broker' }, NO_BROKER)
+    },
+  })
   const summary: WorkerSummary = {
     appId: app.id,
     workerId: worker.workerId,
