@@ -361,6 +361,12 @@ describe('tributary worker, in process', () => {
       ),
       'kafka://app:p%40ss%3Aw@a:1,b:2?tls=true&sasl=SCRAM-SHA-512',
     )
+    // -X client properties reach the app's broker as the flags do.
+    const x = ['security.protocol=SASL_SSL', 'sasl.mechanism=PLAIN', 'sasl.username=u', 'sasl.password=pw']
+    assert.equal(
+      effectiveBroker('kafka://a:1', { ...global, clientSetting: x }, false),
+      'kafka://u:pw@a:1?tls=true&sasl=PLAIN',
+    )
     assert.throws(
       () => effectiveBroker('memory://', { ...global, tls: true }, false),
       /--tls and the --sasl-\* flags apply to a Kafka broker, and the broker is memory:\/\//,

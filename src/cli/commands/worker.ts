@@ -215,7 +215,11 @@ export function effectiveBroker(
   brokerGiven: boolean,
 ): string | undefined {
   const url = brokerGiven ? global.broker : appBroker
-  const flags = global.tls === true || global.saslMechanism !== undefined || global.saslUsername !== undefined
+  const flags =
+    global.tls === true ||
+    global.saslMechanism !== undefined ||
+    global.saslUsername !== undefined ||
+    (global.clientSetting?.length ?? 0) > 0
   if (!flags) return brokerGiven ? url : undefined
   if (parseTransportUrl(url).scheme === 'memory') {
     throw new TributaryError(
