@@ -38,10 +38,15 @@ export interface LoggerOptions {
   destination?: Writable & { isTTY?: boolean }
 }
 
+/** The format a destination gets when none is asked for: human lines on a terminal, JSON otherwise. */
+export function logFormatFor(destination: { isTTY?: boolean }, format?: LogFormat): LogFormat {
+  return format ?? (destination.isTTY ? 'human' : 'json')
+}
+
 /** A logger that writes synchronously, so its lines keep their order with the process's other output. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr
-  const format = options.format ?? (destination.isTTY ? 'human' : 'json')
+  const format = logFormatFor(destination, options.format)
   const level = options.level ?? 'info'
   if (format === 'json')
     return pino(

@@ -27,6 +27,7 @@ import type {
   TopicPartition,
   Transport,
 } from '../transport/types.js'
+import { partitionsByTopic } from '../transport/by-topic.js'
 import { backgroundSleep, systemClock, type Clock } from './clock.js'
 import { decodeAssignment, TaskAssignor } from './assignment/index.js'
 import { AtLeastOnce } from './commit/at-least-once.js'
@@ -710,14 +711,7 @@ const tpText = (tp: TopicPartition): string => `${tp.topic}[${tp.partition}]`
 
 /** `orders[0,2] payments[1]`: partitions grouped by topic, topics sorted. */
 function partitionsText(partitions: readonly TopicPartition[]): string {
-  const byTopic = new Map<string, number[]>()
-  for (const { topic, partition } of partitions) {
-    const list = byTopic.get(topic)
-    if (list) list.push(partition)
-    else byTopic.set(topic, [partition])
-  }
-  return [...byTopic]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([topic, ps]) => `${topic}[${ps.sort((a, b) => a - b).join(',')}]`)
+  return partitionsByTopic(partitions)
+    .map(([topic, ps]) => `${topic}[${ps.join(',')}]`)
     .join(' ')
 }

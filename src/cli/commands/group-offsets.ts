@@ -255,16 +255,14 @@ export async function deleteOffsets(
   selections: TopicSelection[],
   out: Writable,
 ): Promise<void> {
-  if (
-    (await groupOrUndefined(admin, groupId)) === undefined &&
-    (await admin.listGroupOffsets(groupId)).length === 0
-  )
+  const offsets = await admin.listGroupOffsets(groupId)
+  if (offsets.length === 0 && (await groupOrUndefined(admin, groupId)) === undefined)
     throw new TributaryError(
       'UNKNOWN_GROUP',
       `Consumer group "${groupId}" does not exist (tributary groups list shows the groups)`,
     )
   const partitions = await selectedPartitions(admin, selections)
-  const committed = new Set((await admin.listGroupOffsets(groupId)).map(tpKey))
+  const committed = new Set(offsets.map(tpKey))
   await admin.deleteGroupOffsets(groupId, partitions)
   const had = partitions.filter((tp) => committed.has(tpKey(tp)))
   const names = (tps: TopicPartition[]): string => tps.map((tp) => `${tp.topic}:${tp.partition}`).join(', ')

@@ -5,7 +5,8 @@
 import type { Writable } from 'node:stream'
 import { Command } from 'commander'
 import { TributaryError } from '../../errors.js'
-import type { Admin, GroupMember, TopicDescription } from '../../transport/types.js'
+import { partitionsByTopic } from '../../transport/by-topic.js'
+import type { Admin, GroupMember, TopicDescription, TopicPartition } from '../../transport/types.js'
 import type { CliContext } from '../context.js'
 import { collect } from '../args.js'
 import { formatTable, write } from '../output.js'
@@ -175,10 +176,10 @@ export async function describeGroup(
 }
 
 /** `orders:0,1 payments:2`: a member's partitions grouped by topic. */
-function assignmentText(assignment: readonly { topic: string; partition: number }[]): string {
-  const topics = new Map<string, number[]>()
-  for (const tp of assignment) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
-  return [...topics].map(([topic, ps]) => `${topic}:${ps.join(',')}`).join(' ')
+function assignmentText(assignment: readonly TopicPartition[]): string {
+  return partitionsByTopic(assignment)
+    .map(([topic, ps]) => `${topic}:${ps.join(',')}`)
+    .join(' ')
 }
 
 export async function deleteGroups(admin: Admin, groupIds: string[], out: Writable): Promise<void> {

@@ -16,7 +16,7 @@ import type { CliContext } from '../context.js'
 import { EXIT_OK } from '../context.js'
 import { errorTrace } from '../error-trace.js'
 import { markReported } from '../reported.js'
-import { createLogger, pinoSink, type LogFormat, type LoggerLevel } from '../../logger.js'
+import { createLogger, logFormatFor, pinoSink, type LogFormat, type LoggerLevel } from '../../logger.js'
 import type { Logger } from 'pino'
 import { describeApp } from './agents.js'
 
@@ -151,7 +151,7 @@ async function runLogged(
  * left out; a terminal gets the `error:` line with the trace under it.
  */
 function reported(logger: Logger, io: WorkerIo, error: unknown): unknown {
-  const json = (io.logFormat ?? (io.err.isTTY ? 'human' : 'json')) === 'json'
+  const json = logFormatFor(io.err, io.logFormat) === 'json'
   if (!json || !(error instanceof Error)) return error
   logger.error({ event: 'failed', err: error, trace: errorTrace(error) }, error.message)
   markReported(error)

@@ -11,3 +11,19 @@ export function groupNotEmpty(group: GroupDescription, action: string): Tributar
     `Could not ${action}: group "${group.groupId}" has ${n} live member${n === 1 ? '' : 's'} (${hosts}, state ${group.state}); stop its workers first`,
   )
 }
+
+/** The refusal to forget offsets of topics that the group's live members subscribe to. */
+export function subscribedTopics(
+  action: string,
+  topics: readonly string[],
+  live: { members: number; state: string } | undefined,
+  cause?: unknown,
+): TributaryError {
+  const names = topics.map((t) => `"${t}"`).join(', ')
+  const who = live ? ` (${live.members} member(s), state ${live.state})` : ''
+  return new TributaryError(
+    'GROUP_NOT_EMPTY',
+    `Could not ${action}: its live members subscribe to ${names}${who}; stop its workers first`,
+    cause === undefined ? {} : { cause },
+  )
+}

@@ -2,7 +2,8 @@
 import type { Admin as PltAdmin } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { GroupDescription, GroupListing, TopicPartition, TopicPartitionOffset } from '../types.js'
-import { groupNotEmpty } from '../group/refusals.js'
+import { byTopic, partitionsByTopic } from '../by-topic.js'
+import { groupNotEmpty, subscribedTopics } from '../group/refusals.js'
 import type { Link } from './link.js'
 
 /** Kafka's group state names; platformatic upper-cases what the broker sends. */
@@ -84,19 +85,16 @@ export async function alterGroupOffsets(
   const action = `commit offsets for group "${groupId}"`
   const live = await liveMembers(client, link, groupId)
   if (live) throw groupNotEmpty(live, action)
-  const topics = new Map<string, { partition: number; offset: bigint }[]>()
-  for (const o of offsets) {
-    const list = topics.get(o.topic) ?? []
-    list.push({ partition: o.partition, offset: BigInt(o.offset) })
-    topics.set(o.topic, list)
-  }
   try {
     await link.run(
       action,
       () =>
         client.alterConsumerGroupOffsets({
           groupId,
-          topics: [...topics].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+          topics: [...byTopic(offsets)].map(([name, list]) => ({
+            name,
+            partitionOffsets: list.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) })),
+          })),
         }),
       { group: groupId },
     )
@@ -116,8 +114,7 @@ export async function deleteGroupOffsets(
   groupId: string,
   partitions: readonly TopicPartition[],
 ): Promise<void> {
-  const topics = new Map<string, number[]>()
-  for (const tp of partitions) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
+  const topics = partitionsByTopic(partitions)
   const action = `delete offsets of group "${groupId}"`
   try {
     await link.run(
@@ -125,20 +122,18 @@ export async function deleteGroupOffsets(
       () =>
         client.deleteConsumerGroupOffsets({
           groupId,
-          topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+          topics: topics.map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
         }),
       { group: groupId },
     )
   } catch (error) {
     if (error instanceof TributaryError && error.code === 'GROUP_NOT_EMPTY') {
       const live = await liveMembers(client, link, groupId)
-      const subscribed = [...topics.keys()].map((t) => `"${t}"`).join(', ')
-      throw new TributaryError(
-        'GROUP_NOT_EMPTY',
-        `Could not ${action}: its live members subscribe to ${subscribed}${
-          live ? ` (${live.members.length} member(s), state ${live.state})` : ''
-        }; stop its workers first`,
-        { cause: error },
+      throw subscribedTopics(
+        action,
+        topics.map(([topic]) => topic),
+        live && { members: live.members.length, state: live.state },
+        error,
       )
     }
     throw error

@@ -11,6 +11,7 @@
  * (KIP-429 added owned partitions in v1; KIP-792 the generation of those partitions in v2.)
  */
 import type { TopicPartition } from '../types.js'
+import { partitionsByTopic } from '../by-topic.js'
 
 export interface Subscription {
   topics: string[]
@@ -89,20 +90,8 @@ class In {
   }
 }
 
-function groupByTopic(partitions: TopicPartition[]): Array<[string, number[]]> {
-  const topics = new Map<string, number[]>()
-  for (const { topic, partition } of partitions) {
-    const list = topics.get(topic)
-    if (list) list.push(partition)
-    else topics.set(topic, [partition])
-  }
-  return [...topics]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([t, ps]) => [t, ps.sort((a, b) => a - b)])
-}
-
 function writePartitions(out: Out, partitions: TopicPartition[]): void {
-  const topics = groupByTopic(partitions)
+  const topics = partitionsByTopic(partitions)
   out.int32(topics.length)
   for (const [topic, list] of topics) {
     out.string(topic).int32(list.length)

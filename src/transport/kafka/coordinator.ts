@@ -23,6 +23,7 @@ import {
 } from '@platformatic/kafka'
 import type { TopicPartition, TopicPartitionOffset } from '../types.js'
 import { protocolIds } from './errors.js'
+import { byTopic } from '../by-topic.js'
 
 type Api = (connection: Connection, ...args: unknown[]) => void
 interface Broker {
@@ -52,16 +53,6 @@ export interface Membership {
   memberId: string
   /** Static membership (KIP-345): the broker fences a commit from a replaced instance. */
   groupInstanceId?: string | undefined
-}
-
-function byTopic<T extends TopicPartition>(partitions: T[]): Map<string, T[]> {
-  const topics = new Map<string, T[]>()
-  for (const p of partitions) {
-    const list = topics.get(p.topic)
-    if (list) list.push(p)
-    else topics.set(p.topic, [p])
-  }
-  return topics
 }
 
 export class GroupCoordinator {

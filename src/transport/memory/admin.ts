@@ -13,7 +13,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.js'
-import { groupNotEmpty } from '../group/refusals.js'
+import { groupNotEmpty, subscribedTopics } from '../group/refusals.js'
 import type { MemoryBroker } from './broker.js'
 import { maintain } from './cleaner.js'
 import { CONFIG_NAMES, TOPIC_CONFIGS } from './topic-configs.js'
@@ -212,14 +212,11 @@ export class MemoryAdmin implements Admin {
     group.expire()
     const subscribed = new Set([...group.members.values()].flatMap((m) => [...m.topics]))
     const refused = [...new Set(partitions.map((p) => p.topic))].filter((t) => subscribed.has(t))
-    if (refused.length > 0) {
-      throw new TributaryError(
-        'GROUP_NOT_EMPTY',
-        `Could not delete offsets of group "${groupId}": its live members subscribe to ${refused
-          .map((t) => `"${t}"`)
-          .join(', ')} (${group.members.size} member(s), state ${group.state}); stop its workers first`,
-      )
-    }
+    if (refused.length > 0)
+      throw subscribedTopics(`delete offsets of group "${groupId}"`, refused, {
+        members: group.members.size,
+        state: group.state,
+      })
     for (const { topic, partition } of partitions) group.offsets.delete(tpKey(topic, partition))
   }
 
