@@ -36,6 +36,20 @@ export interface TopicSummary {
   records: number
 }
 
+async function summarize(admin: Admin, topic: string): Promise<TopicSummary> {
+  const [description] = await admin.describeTopics([topic])
+  const partitions = description?.partitions ?? []
+  const starts = await admin.listOffsets(topic, 'earliest')
+  const ends = new Map((await admin.listOffsets(topic, 'latest')).map((o) => [o.partition, o.offset]))
+  return {
+    topic,
+    partitions: partitions.length,
+    replicationFactor: partitions[0]?.replicas.length ?? 0,
+    leaders: [...new Set(partitions.map((p) => p.leader))].sort((a, b) => a - b),
+    records: starts.reduce((sum, o) => sum + Math.max(0, (ends.get(o.partition) ?? o.offset) - o.offset), 0),
+  }
+}
+
 export async function listTopics(
   admin: Admin,
   options: { internal?: boolean; long?: boolean; json?: boolean },
@@ -48,21 +62,13 @@ export async function listTopics(
     return
   }
   const summaries: TopicSummary[] = []
-  for (const description of names.length > 0 ? await admin.describeTopics(names) : []) {
-    const starts = await admin.listOffsets(description.topic, 'earliest')
-    const ends = new Map(
-      (await admin.listOffsets(description.topic, 'latest')).map((o) => [o.partition, o.offset]),
-    )
-    summaries.push({
-      topic: description.topic,
-      partitions: description.partitions.length,
-      replicationFactor: description.partitions[0]?.replicas.length ?? 0,
-      leaders: [...new Set(description.partitions.map((p) => p.leader))].sort((a, b) => a - b),
-      records: starts.reduce(
-        (sum, o) => sum + Math.max(0, (ends.get(o.partition) ?? o.offset) - o.offset),
-        0,
-      ),
+  for (const topic of names) {
+    // A topic deleted since the listing is left out, not a failure of the whole command.
+    const summary = await summarize(admin, topic).catch((error: unknown) => {
+      if (error instanceof TributaryError && error.code === 'UNKNOWN_TOPIC') return undefined
+      throw error
     })
+    if (summary) summaries.push(summary)
   }
   if (options.json) return write(out, JSON.stringify(summaries) + '\n')
   if (summaries.length === 0) return write(out, 'No topics.\n')
