@@ -30,7 +30,9 @@ test(
   async (t) => {
     const broker = new PrivateBroker()
     let transport: Transport | undefined
+    // Two flags: the consumer must keep polling after the producer stopped, until it caught up.
     let stopping = false
+    let stopConsuming = false
     const acked: string[] = []
     const consumed = new Set<string>()
     const sendFailures: unknown[] = []
@@ -73,7 +75,7 @@ test(
       consuming = (async () => {
         let committedAt = Date.now()
         const next = new Map<string, TopicPartition & { offset: number }>()
-        while (!stopping) {
+        while (!stopConsuming) {
           try {
             for (const r of await consumer.poll({ timeoutMs: 200 })) {
               consumed.add(r.value!.toString())
@@ -128,6 +130,7 @@ test(
       stopping = true
       await producing
       await until('every acknowledged record is consumed', () => acked.every((v) => consumed.has(v)), 30_000)
+      stopConsuming = true
       await consuming
       assert.deepEqual(sendFailures, [], 'no send failed: they were retried within the delivery timeout')
       assert.deepEqual(fatal, [], 'poll threw nothing but outage reports')
@@ -135,6 +138,7 @@ test(
       for (const r of reports) assert.ok(r.canRetry && /retrying/.test(r.message), r.message)
     } finally {
       stopping = true
+      stopConsuming = true
       await Promise.allSettled([producing, consuming])
       await transport?.close().catch(() => undefined)
       await broker.remove()
