@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'REBALANCE' // group membership changed under an operation (commit of a revoked partition)
   | 'TRANSACTION' // a transaction was used in a wrong state
   | 'CLOSED' // the client was closed
+  | 'NOT_HERE' // a table key whose partition this worker does not hold now (another one does, or it is moving)
   | 'KAFKA' // any other error the broker returned
 
 export interface ErrorDetails {

@@ -27,6 +27,11 @@ export type { ErrorPolicy, Event, OutgoingRecord } from './streams/types.js'
 export type { ProcessorOptions, StreamProcessor, StreamProcessorContext } from './streams/processor.js'
 export { DLQ_HEADERS, dlqTopic } from './runtime/output/dead-letter.js'
 
+// Tables and their stores
+export { Table } from './streams/table.js'
+export type { TableOptions, TableReader } from './streams/table.js'
+export type { KeyValue } from './state/types.js'
+
 // Timers, leadership and time
 export { Timers } from './runtime/timers/timers.js'
 export type {

@@ -4,6 +4,7 @@
  * the DSL. A task is (sub-topology, partition) and runs one instance of every processor of its
  * sub-topology on that partition of its source topics.
  */
+import type { Codec } from '../serde/types.js'
 import type { ConsumedRecord, Headers, ProducerRecord } from '../transport/types.js'
 
 /** One record as a processor sees it: typed key and value, plus where it came from. */
@@ -100,6 +101,25 @@ export interface Processor {
   close?(): void | Promise<void>
 }
 
+/**
+ * A table's store, as the runtime sees it: every task of the sub-topology whose processors use it
+ * holds one, logged to partition `<task partition>` of `changelog`.
+ */
+export interface StoreSpec {
+  /** The table's name (unique in the app). */
+  readonly name: string
+  /** `<appId>-<name>-changelog`, compacted, with the source topic's partition count. */
+  readonly changelog: string
+  /** `memory://` or `lmdb://[directory]` (state/stores.ts). */
+  readonly url: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly key: Codec<any>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly value: Codec<any>
+  /** Keys kept decoded in the store's cache. */
+  readonly cacheMaxEntries: number
+}
+
 interface ProcessorBase {
   /** Unique in the app. */
   readonly name: string
@@ -112,6 +132,8 @@ interface ProcessorBase {
   readonly errors: ErrorPolicy
   /** Topics this processor writes to that other processors of the app read (repartition, through). */
   readonly feeds?: readonly string[]
+  /** The tables this processor uses: its task holds their stores. */
+  readonly stores?: readonly StoreSpec[]
 }
 
 /** An agent: a body that iterates the stream of its task. */
@@ -140,40 +162,56 @@ export interface Subtopology {
    * co-location group: their tasks of one partition are placed on one worker.
    */
   readonly colocate?: number
+  /** The stores of the tables its processors use (one per task). */
+  readonly stores: readonly StoreSpec[]
 }
 
 /**
  * Groups processors into sub-topologies: processors that read the same topic share one (a record
- * of that topic is one task's, whichever processors read it); sub-topologies that feed each other
- * get one co-location group (union-find over the `feeds` edges), numbered by their lowest id.
+ * of that topic is one task's, whichever processors read it), and so do processors that use the
+ * same table (its store is one task's: their topics are read together, co-partitioned, as Kafka
+ * Streams joins the processors of a store into one sub-topology). Sub-topologies that feed each
+ * other get one co-location group (union-find over the `feeds` edges), numbered by their lowest id.
  */
 export function buildSubtopologies(processors: readonly ProcessorSpec[]): Subtopology[] {
-  const byTopic = new Map<string, ProcessorSpec[]>()
-  for (const p of processors) {
-    const list = byTopic.get(p.topic)
-    if (list) list.push(p)
-    else byTopic.set(p.topic, [p])
-  }
-  const topics = [...byTopic.keys()]
+  const topics = [...new Set(processors.map((p) => p.topic))]
   const index = new Map(topics.map((t, i) => [t, i]))
-  const parent = topics.map((_, i) => i)
+  // Topics whose processors share a store are one sub-topology.
+  const group = topics.map((_, i) => i)
+  const top = (i: number): number => (group[i] === i ? i : (group[i] = top(group[i]!)))
+  const storeTopic = new Map<string, number>()
+  for (const p of processors) {
+    for (const store of p.stores ?? []) {
+      const i = index.get(p.topic)!
+      const j = storeTopic.get(store.name)
+      if (j === undefined) storeTopic.set(store.name, i)
+      else if (top(i) !== top(j)) group[Math.max(top(i), top(j))] = Math.min(top(i), top(j))
+    }
+  }
+  const roots = [...new Set(topics.map((_, i) => top(i)))]
+  const subtopologyOf = new Map(topics.map((t, i) => [t, roots.indexOf(top(i))]))
+  const parent = roots.map((_, i) => i)
   const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i]!)))
-  for (const [i, topic] of topics.entries()) {
-    for (const p of byTopic.get(topic)!) {
-      for (const fed of p.feeds ?? []) {
-        const j = index.get(fed)
-        if (j === undefined) continue
-        const [a, b] = [root(i), root(j)]
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
-      }
+  for (const p of processors) {
+    for (const fed of p.feeds ?? []) {
+      const j = subtopologyOf.get(fed)
+      if (j === undefined) continue
+      const [a, b] = [root(subtopologyOf.get(p.topic)!), root(j)]
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
     }
   }
   const linked = new Map<number, number>()
-  for (const i of topics.keys()) linked.set(root(i), (linked.get(root(i)) ?? 0) + 1)
-  return topics.map((topic, id) => ({
-    id,
-    sourceTopics: [topic],
-    processors: byTopic.get(topic)!,
-    ...(linked.get(root(id))! > 1 ? { colocate: root(id) } : {}),
-  }))
+  for (const i of roots.keys()) linked.set(root(i), (linked.get(root(i)) ?? 0) + 1)
+  return roots.map((_, id) => {
+    const mine = processors.filter((p) => subtopologyOf.get(p.topic) === id)
+    const stores = new Map<string, StoreSpec>()
+    for (const p of mine) for (const s of p.stores ?? []) stores.set(s.name, s)
+    return {
+      id,
+      sourceTopics: topics.filter((t) => subtopologyOf.get(t) === id),
+      processors: mine,
+      ...(linked.get(root(id))! > 1 ? { colocate: root(id) } : {}),
+      stores: [...stores.values()],
+    }
+  })
 }

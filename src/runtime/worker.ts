@@ -38,6 +38,7 @@ import type { LogFields, LogLevel, LogSink } from './log.js'
 import { OutputBatcher } from './output/batcher.js'
 import { deadLetterRecord } from './output/dead-letter.js'
 import { TaskManager } from './task/manager.js'
+import { TaskStores, type StateHost } from './task/stores.js'
 import type { StreamTask, TaskHost } from './task/task.js'
 import { createMissingTopics } from './topics.js'
 import { buildSubtopologies, outputCount, type ProcessorSpec, type Subtopology } from './types.js'
@@ -136,6 +137,8 @@ export class Worker {
   /** The partitions of the last generation, for what the next one assigns and revokes. */
   #owned: TopicPartition[] = []
   #hosts: ReadonlyMap<string, readonly TopicPartition[]> = new Map()
+  /** Partition counts of the source topics of sub-topologies with stores (the tables' key check). */
+  readonly #partitionCounts = new Map<string, number>()
   #resolveDone!: () => void
   #rejectDone!: (error: Error) => void
   /** Settles when the worker stopped: resolves after stop(), rejects with the failure that stopped it. */
@@ -225,6 +228,37 @@ export class Worker {
         }
       },
       onFailure: (_task, error) => this.#fail(error),
+      stateManager: (id, subtopology, partition) =>
+        new TaskStores(id, partition, subtopology.sourceTopics, subtopology.stores, this.#stateHost),
+    }
+  }
+
+  get #stateHost(): StateHost {
+    const { transport, clock } = this.config
+    const isolationLevel = 'read_uncommitted' as const
+    return {
+      clock,
+      guarantee: 'at_least_once',
+      stateDir: this.#identity?.dir,
+      workerId: this.config.workerId,
+      sendChangelog: (records, done) => {
+        if (this.#batcher) this.#batcher.enqueue(records, done, true)
+        else done(new TributaryError('CLOSED', 'The worker is not running'))
+      },
+      restoreConsumer: () =>
+        transport.consumer({ clientId: `${this.config.workerId}-restore`, isolationLevel }),
+      endOffset: async (topic, partition) => {
+        const ends = await transport.admin().listOffsets(topic, 'latest', { isolationLevel })
+        const end = ends.find((o) => o.partition === partition)
+        if (end === undefined)
+          throw new TributaryError('KAFKA', `changelog ${topic} has no partition ${partition}`, {
+            topic,
+            partition,
+          })
+        return end.offset
+      },
+      partitions: (topic) => this.#partitionCounts.get(topic),
+      log: (level, message, fields) => this.#log(level, message, fields),
     }
   }
 
@@ -255,6 +289,7 @@ export class Worker {
     this.config.onStarting?.(this.config.workerId)
     try {
       await createMissingTopics(transport.admin(), this.config.topics)
+      await this.#countPartitions()
     } catch (error) {
       this.#identity?.release()
       this.#state = 'failed'
@@ -282,6 +317,16 @@ export class Worker {
       'debug',
       `worker ${this.config.workerId} of app ${appId} is running (topics: ${topics.join(', ') || 'none'})`,
     )
+  }
+
+  /** Partition counts of the topics that tasks with stores read (the tables' key check, stores.ts). */
+  async #countPartitions(): Promise<void> {
+    const topics = [
+      ...new Set(this.subtopologies.filter((s) => s.stores.length > 0).flatMap((s) => s.sourceTopics)),
+    ]
+    if (topics.length === 0) return
+    for (const d of await this.config.transport.admin().describeTopics(topics))
+      this.#partitionCounts.set(d.topic, d.partitions.length)
   }
 
   #sourceTopics(): string[] {
@@ -598,6 +643,11 @@ export class Worker {
     if (kind === 'fatal')
       this.#fail(new TributaryError('KAFKA', `commit failed: ${String(error)}`, { cause: error }))
     else this.#log('warn', `commit failed (${kind}; the next commit tries again): ${String(error)}`)
+  }
+
+  /** A source topic's partition count, as read at start (topics read by tasks with stores only). */
+  partitionCount(topic: string): number | undefined {
+    return this.#partitionCounts.get(topic)
   }
 
   /** The tasks this worker runs, for /stats. */

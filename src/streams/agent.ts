@@ -3,14 +3,13 @@ import { TributaryError } from '../errors.js'
 import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { AgentStream } from './agent-stream.js'
 import type { Stream } from './stream.js'
+import type { Table } from './table.js'
 import type { Topic } from './topic.js'
 import type { ErrorPolicy, Event, OutgoingRecord } from './types.js'
 
 /** Where an agent's yielded values go: a topic (keyed like the record being processed), another agent, or a function. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Sink = Topic<any, any> | Agent<any, any> | ((value: any) => unknown)
-
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export type AgentBody<K, V> = (
   stream: AgentStream<Event<K, V>>,
@@ -27,9 +26,22 @@ export interface AgentOptions {
    * every copy (at-least-once). @default 1
    */
   concurrency?: number
+  /**
+   * The tables the body uses: each of its partition tasks holds their stores for that partition,
+   * restored before its first record. Agents that name one table are one task per partition (their
+   * topics must be co-partitioned). @default none
+   */
+  tables?: Table<any, any, any>[]
 }
 
-export const AGENT_OPTIONS = keysOf<AgentOptions>({ sink: true, errors: true, concurrency: true })
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export const AGENT_OPTIONS = keysOf<AgentOptions>({
+  sink: true,
+  errors: true,
+  concurrency: true,
+  tables: true,
+})
 
 /** How an agent asks its app to send a request and wait for the reply. */
 export type Asker = (

@@ -14,6 +14,9 @@ import { Worker } from '../runtime/worker.js'
 import { startOpsServer } from '../web/server.js'
 import type { OpsServer, TimerStats } from '../web/types.js'
 import { raw } from '../serde/codecs.js'
+import type { StoreSpec } from '../runtime/types.js'
+import type { KeyValue } from '../state/types.js'
+import { partitionForKey } from '../transport/partitioner.js'
 import { openTransport } from '../transport/index.js'
 import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
 import { Agent, type AgentBody, type AgentOptions, type Sink } from './agent.js'
@@ -22,6 +25,7 @@ import { compileProcessor, type ProcessorOptions, type StreamProcessor } from '.
 import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
 import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
 import { Stream } from './stream.js'
+import { Table, type TableOptions, type TableReader } from './table.js'
 import { Topic, type TopicOptions } from './topic.js'
 import type { ErrorPolicy, OutgoingRecord } from './types.js'
 
@@ -31,6 +35,9 @@ export class App {
   readonly #given: AppSettings
   readonly #topics = new Map<string, Topic<any, any>>()
   readonly #agents = new Map<string, Agent<any, any>>()
+  readonly #tables = new Map<string, Table<any, any, any>>()
+  /** The tables' stores as compiled at start (their key codecs, changelogs). */
+  #storeSpecs = new Map<string, StoreSpec>()
   readonly #processors = new Map<
     string,
     { stream: Stream<any, any>; create: () => StreamProcessor<any, any>; options: ProcessorOptions }
@@ -81,6 +88,25 @@ export class App {
   }
 
   /**
+   * Declares a table: a key-value view per partition, logged to `<appId>-<name>-changelog` and
+   * restored from it. Agents that use it name it (`tables: [table]`); inside their bodies it reads
+   * and writes the store of the record's partition.
+   */
+  table<K, V>(name: string, options: TableOptions<K, V> & { default: V | (() => V) }): Table<K, V, V>
+  table<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>
+  table<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+    if (this.#tables.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `Table "${name}" is declared twice in app "${this.id}"`)
+    const table = new Table<K, V>(name, options)
+    this.#tables.set(name, table)
+    return table
+  }
+
+  get tables(): ReadonlyMap<string, Table<any, any, any>> {
+    return this.#tables
+  }
+
+  /**
    * Declares an agent: `body` iterates the stream of each assigned partition. Without a body, every
    * value of the stream (after its operators) goes to `sink`, record by record and without an async
    * iteration per record: the form of a pure operator pipeline (Kafka Streams' `to`).
@@ -113,6 +139,13 @@ export class App {
         'INVALID_ARGUMENT',
         `Agent "${name}" reads topic "${stream.source.name}", which was not declared with app.topic()`,
       )
+    }
+    for (const table of options?.tables ?? []) {
+      if (!(table instanceof Table) || this.#tables.get(table.name) !== table)
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Agent "${name}": tables: ${table instanceof Table ? `"${table.name}"` : 'an entry'} was not declared with app.table()`,
+        )
     }
     const agent = new Agent(name, stream, body, options, (a, record, timeoutMs) =>
       this.#ask(a, record, timeoutMs),
@@ -201,6 +234,7 @@ export class App {
     const internal = new Map<string, Topic<any, any>>()
     const partitionsFrom = new Map<string, string>()
     const policies = new Set<ErrorPolicy>()
+    const specs = new Map<string, StoreSpec>()
     const ctx: CompileContext = {
       appId: this.id,
       errors: this.settings.errors,
@@ -218,6 +252,27 @@ export class App {
         if (op.partitions === undefined) partitionsFrom.set(topicName, source.name)
         return created
       },
+      stores: (tables, source, keyCodec) =>
+        tables.map((table) => {
+          let spec = specs.get(table.name)
+          if (!spec) {
+            spec = table.spec(this.id, { store: this.settings.store, key: keyCodec })
+            specs.set(table.name, spec)
+            // The changelog has the partitions of the topic its tasks read.
+            internal.set(
+              spec.changelog,
+              new Topic(spec.changelog, {
+                key: raw,
+                value: raw,
+                compacted: true,
+                internal: true,
+                partitions: source.options.partitions ?? this.settings.topicPartitions,
+              }),
+            )
+            partitionsFrom.set(spec.changelog, source.name)
+          }
+          return spec
+        }),
     }
     const processors = [...this.#agents.values()].flatMap((agent) => {
       policies.add(agent.options.errors ?? this.settings.errors)
@@ -230,7 +285,51 @@ export class App {
     }
     if (policies.has('dlq'))
       internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
+    for (const name of this.#tables.keys())
+      if (!specs.has(name))
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Table "${name}" is named by no agent: add it to the options of the agent that uses it, tables: [${name}]`,
+        )
+    this.#storeSpecs = specs
     return { processors, topics: [...this.#topics.values(), ...internal.values()], partitionsFrom }
+  }
+
+  /** Tables read outside an agent: the stores of this worker's tasks. */
+  #tableReader(): TableReader | undefined {
+    const worker = this.#worker
+    if (!worker) return undefined
+    const local = (
+      name: string,
+    ): Array<{ partition: number; topic: string; store: KeyValue<unknown, unknown> }> =>
+      worker.tasks().flatMap((task) => {
+        const store = task.stateManager.store(name)
+        return store ? [{ partition: task.partition, topic: task.subtopology.sourceTopics[0]!, store }] : []
+      })
+    return {
+      stores: (name) => local(name).map((s) => s.store),
+      storeFor: (name, key) => {
+        const spec = this.#storeSpecs.get(name)
+        const stores = local(name)
+        const first = stores[0]
+        const count = first && worker.partitionCount(first.topic)
+        if (!spec || !first || count === undefined)
+          throw new TributaryError(
+            'NOT_HERE',
+            `table "${name}": this worker holds none of its partitions now`,
+          )
+        const bytes = spec.key.encode(key)
+        const partition = bytes === null ? 0 : partitionForKey(bytes, count)
+        const found = stores.find((s) => s.partition === partition)
+        if (!found)
+          throw new TributaryError(
+            'NOT_HERE',
+            `table "${name}": key ${JSON.stringify(key)} is on partition ${partition}, which this worker does not hold now`,
+            { partition },
+          )
+        return found.store
+      },
+    }
   }
 
   async #ask(
@@ -270,14 +369,22 @@ export class App {
     this.#transport = openTransport(s.broker)
     const defaults = { partitions: s.topicPartitions, replicationFactor: s.topicReplicationFactor }
     const toCreate = s.createTopics ? topics.map((t) => t.toNewTopic(defaults)) : []
-    // A repartition topic gets as many partitions as its source really has (it may predate the app).
+    // A repartition topic or a changelog gets as many partitions as its source really has (it may
+    // predate the app), following the chain: a changelog of a repartition topic of a source topic.
     if (partitionsFrom.size > 0 && toCreate.length > 0) {
       const admin = this.#transport.admin()
       const existing = new Set(await admin.listTopics())
       const sources = [...new Set(partitionsFrom.values())].filter((t) => existing.has(t))
       const counts = new Map((await admin.describeTopics(sources)).map((d) => [d.topic, d.partitions.length]))
+      const planned = new Map(toCreate.map((t) => [t.topic, t]))
+      const countOf = (topic: string): number | undefined => {
+        const from = partitionsFrom.get(topic)
+        if (from === undefined) return counts.get(topic) ?? planned.get(topic)?.partitions
+        return counts.get(from) ?? countOf(from)
+      }
       for (const topic of toCreate) {
-        const count = counts.get(partitionsFrom.get(topic.topic) ?? '')
+        if (!partitionsFrom.has(topic.topic)) continue
+        const count = countOf(topic.topic)
         if (count !== undefined) topic.partitions = count
       }
     }
@@ -303,6 +410,7 @@ export class App {
       ...(hooks.onStarting ? { onStarting: hooks.onStarting } : {}),
     })
     this.#worker = worker
+    for (const table of this.#tables.values()) table.attach(() => this.#tableReader())
     try {
       // The ops server first: its URL is what the worker advertises to the group, and a taken port
       // fails the start before the worker joins (and makes the group rebalance) for nothing.
@@ -398,6 +506,7 @@ export class App {
       await this.#ops?.close()
       this.#ops = undefined
       await this.#transport?.close()
+      for (const table of this.#tables.values()) table.attach(undefined)
       this.#worker = undefined
       this.#transport = undefined
     }

@@ -5,13 +5,22 @@
  */
 import { TributaryError } from '../errors.js'
 import { RecordEvent } from '../runtime/task/event.js'
-import type { AgentSpec, AnyEvent, NodeSpec, ProcessorContext, ProcessorSpec } from '../runtime/types.js'
+import type {
+  AgentSpec,
+  AnyEvent,
+  NodeSpec,
+  ProcessorContext,
+  ProcessorSpec,
+  StoreSpec,
+} from '../runtime/types.js'
+import type { Codec } from '../serde/types.js'
 import type { ConsumedRecord, ProducerRecord } from '../transport/types.js'
 import type { Agent, Sink } from './agent.js'
 import { AgentStream } from './agent-stream.js'
 import { applyOps } from './operators.js'
 import type { Op, Stream } from './stream.js'
 import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
+import type { Table } from './table.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
 import { encodeWith, outputEncoder } from './encode.js'
@@ -26,6 +35,8 @@ export interface CompileContext {
     source: Topic<any, any>,
     op: Extract<Op, { kind: 'groupBy' }>,
   ): Topic<any, any>
+  /** The stores of the tables an agent names, read from `source` (a table's key codec defaults to its key's). */
+  stores(tables: readonly Table<any, any, any>[], source: Topic<any, any>, keyCodec: Codec<any>): StoreSpec[]
 }
 
 function decoder(topic: Topic<any, any>): (record: ConsumedRecord) => AnyEvent {
@@ -205,6 +216,8 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
   const { forwarders, source, last } = compileChain(agent.name, agent.stream, errors, ctx)
   const emit = emitter(agent.options.sink ?? [])
   const concurrency = agent.options.concurrency ?? 1
+  const tables = agent.options.tables ?? []
+  const stores = tables.length > 0 ? { stores: ctx.stores(tables, source, source.key) } : {}
   if (agent.body === undefined && concurrency === 1) {
     // No body: a record-at-a-time node, synchronous while the operators and sinks are. Same
     // outputs, keys, timestamps, replies and error policy as the body that yields every value,
@@ -215,6 +228,7 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
       topic: source.name,
       ...last,
       errors,
+      ...stores,
       create: () => ({ process: (event, context) => emit(event.value, context) }),
     }
     return [...forwarders, node]
@@ -226,6 +240,7 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
     topic: source.name,
     ...last,
     errors,
+    ...stores,
     concurrency,
     run: async (events, context) => {
       const result = run(new AgentStream(events))

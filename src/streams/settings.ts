@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock } from '../runtime/clock.js'
 import type { LogSink } from '../runtime/log.js'
+import { parseStoreUrl } from '../state/stores.js'
 import { parseTransportUrl } from '../transport/url.js'
 import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { ErrorPolicy } from './types.js'
@@ -43,6 +44,12 @@ export interface AppSettings {
   workerId?: string
   /** Where workers keep their identity (and their stores). @default `<os tmpdir>/tributary/<id>` */
   stateDir?: string
+  /**
+   * Where tables keep their state unless a table names its own: `memory://` (restored in full from
+   * the changelog at every start) or `lmdb://[directory]` (kept on disk, so a restart restores only
+   * the changelog's tail; without a directory, in the worker's slot of `stateDir`). @default 'memory://'
+   */
+  store?: string
   /** Static group membership (KIP-345): a restart within the session timeout moves no partition. @default none */
   groupInstanceId?: string
   /**
@@ -90,6 +97,7 @@ export const SETTINGS = keysOf<AppSettings>({
   stopTimeoutMs: true,
   workerId: true,
   stateDir: true,
+  store: true,
   groupInstanceId: true,
   processingTimeoutMs: true,
   web: true,
@@ -111,6 +119,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
   }
   const broker = settings.broker ?? 'memory://'
   parseTransportUrl(broker)
+  if (settings.store !== undefined) parseStoreUrl(settings.store, '(the app setting store)')
   const errors = settings.errors ?? 'fail'
   if (!POLICIES.includes(errors)) {
     throw new TributaryError(
@@ -140,6 +149,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     stopTimeoutMs: positive('stopTimeoutMs', settings.stopTimeoutMs ?? 30_000, 0),
     workerId: settings.workerId,
     stateDir: settings.stateDir ?? join(tmpdir(), 'tributary', id),
+    store: settings.store ?? 'memory://',
     groupInstanceId: settings.groupInstanceId,
     processingTimeoutMs: positive('processingTimeoutMs', settings.processingTimeoutMs ?? 300_000, 1000),
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },

@@ -7,6 +7,7 @@ import type { ConsumedRecord } from '../../transport/types.js'
 import type { Cancellable, Outputs, ProcessorContext, ProcessorSpec } from '../types.js'
 import { Punctuator } from './punctuator.js'
 import { EntryQueue } from './queue.js'
+import { taskScope } from './scope.js'
 import type { Cap, StreamTask } from './task.js'
 import type { OffsetTracker, TrackedEntry } from './tracker.js'
 
@@ -34,7 +35,20 @@ export abstract class Runner {
   }
 
   start(): void {
-    this.#done ??= this.run()
+    if (this.#done) return
+    const state = this.task.stateManager
+    // Inside the task scope, the processor's tables find this task's stores (scope.ts).
+    this.#done = state.stateful
+      ? taskScope.run(
+          {
+            taskId: this.task.id,
+            partition: this.task.partition,
+            processor: this.spec.name,
+            store: (name) => state.store(name),
+          },
+          () => this.run(),
+        )
+      : this.run()
   }
 
   /** No new records come: work through the queue, then end. */

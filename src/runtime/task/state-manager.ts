@@ -1,11 +1,31 @@
 /**
  * A task's state manager (Kafka Streams' ProcessorStateManager): the stores of the task, their
  * restoration from changelogs, their flush before a commit and their checkpoints after it. The
- * commit protocol drives it through these three calls; a task without stores has nothing to do.
+ * commit protocol drives it through these calls; a task without stores has nothing to do
+ * (statelessManager). The manager of a task with stores is in stores.ts.
  */
+import type { RestoreProgress } from '../../state/restore.js'
+import type { KeyValue } from '../../state/types.js'
 import type { TopicPartitionOffset } from '../../transport/types.js'
 
+/** One store of a task, for /stats and /metrics. */
+export interface StoreStats {
+  readonly name: string
+  readonly changelog: string
+  readonly partition: number
+  readonly url: string
+  readonly keys: number
+  readonly gets: number
+  readonly sets: number
+  readonly deletes: number
+  /** Changelog records written by this task. */
+  readonly changelogWrites: number
+  readonly restore: RestoreProgress | undefined
+}
+
 export interface StateManager {
+  /** True when the task has stores (its processors then run inside the task scope). */
+  readonly stateful: boolean
   /** Brings the stores up to date before the task processes a record. */
   restore(): Promise<void>
   /** Sends what the stores' caches hold to the changelogs; resolves once acknowledged. */
@@ -16,13 +36,22 @@ export interface StateManager {
   close(clean: boolean): Promise<void>
   /** Changelog offsets of the local state per store (for standby-aware placement). */
   offsets(): number
+  /** The store of a table, once restored. */
+  store(name: string): KeyValue<unknown, unknown> | undefined
+  /** Forgets what the caches hold that was not flushed (the task rewinds to its last commit). */
+  reset(): void
+  stats(): StoreStats[]
 }
 
 /** The state manager of a task without stores. */
 export const statelessManager: StateManager = {
+  stateful: false,
   restore: () => Promise.resolve(),
   flush: () => Promise.resolve(),
   checkpoint: () => undefined,
   close: () => Promise.resolve(),
   offsets: () => 0,
+  store: () => undefined,
+  reset: () => undefined,
+  stats: () => [],
 }

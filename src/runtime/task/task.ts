@@ -40,6 +40,8 @@ export interface TaskHost {
   onProgress(processor: string, event: 'in' | 'out' | 'error'): void
   /** The task hit the `fail` policy, or an output could not be delivered. */
   onFailure(task: StreamTask, error: Error): void
+  /** The state manager of a new task whose sub-topology has stores. */
+  stateManager?(id: string, subtopology: Subtopology, partition: number): StateManager
 }
 
 /** A commit cap: while a punctuation's outputs are in flight, commits stay where they were. */
@@ -77,17 +79,16 @@ export class StreamTask implements HeldOutputs {
   /** When the task entered its current state (by the app's clock), for /stats. */
   since: number
 
-  constructor(
-    subtopology: Subtopology,
-    partition: number,
-    host: TaskHost,
-    stateManager: StateManager = statelessManager,
-  ) {
+  constructor(subtopology: Subtopology, partition: number, host: TaskHost, stateManager?: StateManager) {
     this.id = taskId(subtopology.id, partition)
     this.subtopology = subtopology
     this.partition = partition
     this.host = host
-    this.stateManager = stateManager
+    this.stateManager =
+      stateManager ??
+      (subtopology.stores.length > 0 && host.stateManager
+        ? host.stateManager(this.id, subtopology, partition)
+        : statelessManager)
     this.since = host.clock.now()
     this.partitions = subtopology.sourceTopics.map((topic) => ({ topic, partition }))
     for (const topic of subtopology.sourceTopics) this.trackers.set(topic, new OffsetTracker())

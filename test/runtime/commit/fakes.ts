@@ -40,6 +40,14 @@ export class FakeStateManager implements StateManager {
   offsets(): number {
     return 0
   }
+  readonly stateful = false
+  store(): undefined {
+    return undefined
+  }
+  reset(): void {}
+  stats(): [] {
+    return []
+  }
 }
 
 export interface FakeTask {

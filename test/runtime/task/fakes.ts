@@ -152,6 +152,7 @@ export const subtopology = (id: number, ...processors: Array<AgentSpec | NodeSpe
   id,
   sourceTopics: [...new Set(processors.map((p) => p.topic))],
   processors,
+  stores: [],
 })
 
 export interface Sent {

@@ -75,7 +75,7 @@ describe('TaskManager', () => {
 
   test('partitions of two co-partitioned topics of one sub-topology share one task', () => {
     const processors = [node('x', 'left'), node('y', 'right')]
-    const joined: Subtopology = { id: 4, sourceTopics: ['left', 'right'], processors }
+    const joined: Subtopology = { id: 4, sourceTopics: ['left', 'right'], processors, stores: [] }
     const m = new TaskManager([joined], new FakeHost())
     const created = m.create([
       { topic: 'left', partition: 2 },

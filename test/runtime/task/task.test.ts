@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { StateManager } from '../../../src/runtime/task/state-manager.js'
+import { statelessManager, type StateManager } from '../../../src/runtime/task/state-manager.js'
 import { StreamTask, taskId } from '../../../src/runtime/task/task.js'
 import type { ErrorPolicy, NodeSpec, ProcessorContext } from '../../../src/runtime/types.js'
 import {
@@ -34,9 +34,7 @@ function gatedNode(name: string, gates: Gates, seen: number[] = []): NodeSpec {
 /** A state manager that records how it was closed (clean or dirty). */
 function closeRecorder(closes: boolean[]): StateManager {
   return {
-    restore: () => Promise.resolve(),
-    flush: () => Promise.resolve(),
-    checkpoint: () => undefined,
+    ...statelessManager,
     close: (clean) => {
       closes.push(clean)
       return Promise.resolve()

@@ -1,0 +1,370 @@
+/**
+ * The tables suite: counts in a table logged to its changelog, the write cost of the cache,
+ * restores (memory in full, LMDB from its checkpoint), the key check and the refusals, run
+ * unchanged on the embedded broker and on a real Kafka broker (tables.memory.test.ts,
+ * tables.kafka.test.ts).
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { App, json, string } from '../../src/index.js'
+import type { AppSettings, LogLevel, Table } from '../../src/index.js'
+import { openTransport } from '../../src/transport/index.js'
+import type { Transport } from '../../src/transport/types.js'
+import { readRecords } from '../transport/helpers.js'
+import { waitUntil } from '../helpers/wait.js'
+
+export interface TablesTarget {
+  label: string
+  broker(): string
+}
+
+type Like = { video: string; user: string }
+
+export function tablesBehaviour(target: TablesTarget): void {
+  describe(`tables on ${target.label}`, () => {
+    let broker: string
+    let transport: Transport
+    let stateRoot: string
+    const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`
+    const settings = (id: string, extra: Partial<AppSettings> = {}): AppSettings => ({
+      id,
+      broker,
+      web: false,
+      topicPartitions: 3,
+      commitIntervalMs: 100,
+      sessionTimeoutMs: 6_000,
+      stateDir: join(stateRoot, id),
+      log: () => undefined,
+      ...extra,
+    })
+
+    before(() => {
+      broker = target.broker()
+      transport = openTransport(broker)
+      stateRoot = mkdtempSync(join(tmpdir(), 'tributary-tables-'))
+    })
+    after(async () => {
+      await transport.close()
+      rmSync(stateRoot, { recursive: true, force: true })
+    })
+
+    /** A counting app: likes keyed by video, counted per video in a table. */
+    function counter(id: string, topic: string, extra: Partial<AppSettings> = {}) {
+      const app = new App(settings(id, extra))
+      const likes = app.topic(topic, { key: string, value: json<Like>() })
+      const counts = app.table<string | null, number>('counts', { default: 0 })
+      app.agent(
+        'count',
+        likes,
+        async (stream) => {
+          for await (const like of stream) counts.update(like.key, (n) => n + 1)
+        },
+        { tables: [counts] },
+      )
+      return { app, likes, counts }
+    }
+
+    async function sendLikes(
+      topic: string,
+      n: number,
+      videos: number,
+      from = 0,
+    ): Promise<Map<string, number>> {
+      const producer = transport.producer()
+      const expected = new Map<string, number>()
+      const batch = []
+      for (let i = from; i < from + n; i++) {
+        const video = `v${i % videos}`
+        expected.set(video, (expected.get(video) ?? 0) + 1)
+        batch.push({
+          topic,
+          key: Buffer.from(video),
+          value: Buffer.from(JSON.stringify({ video, user: `u${i}` })),
+        })
+        if (batch.length === 5_000) await producer.send(batch.splice(0))
+      }
+      if (batch.length > 0) await producer.send(batch)
+      await producer.close()
+      return expected
+    }
+
+    const snapshot = (table: Table<string | null, number, number>): Map<string, number> =>
+      new Map([...table.entries()].map(([k, v]) => [k!, v]))
+
+    async function counted(table: Table<string | null, number, number>, total: number): Promise<void> {
+      await waitUntil(
+        `the table to count ${total} likes`,
+        () => [...table.entries()].reduce((n, [, v]) => n + v, 0) === total,
+      )
+    }
+
+    const restored = (app: App): number =>
+      app
+        .worker!.tasks()
+        .flatMap((t) => t.stateManager.stats())
+        .reduce((n, s) => n + (s.restore?.restored ?? 0), 0)
+
+    test('an agent counts per key into a table, logged to a compacted changelog with the source partitions', async () => {
+      const id = unique('count')
+      const topic = unique('likes')
+      const { app, counts } = counter(id, topic)
+      await app.start()
+      let expected = new Map<string, number>()
+      try {
+        expected = await sendLikes(topic, 3_000, 40)
+        await counted(counts, 3_000)
+        assert.deepEqual(snapshot(counts), expected)
+        assert.equal(counts.get('v7'), expected.get('v7'))
+        assert.equal(counts.get('no-such-video'), 0, 'a missing key reads as the default')
+        assert.equal(counts.size(), 40)
+        await app.worker!.flush()
+      } finally {
+        await app.stop()
+      }
+      const changelog = `${id}-counts-changelog`
+      const [description] = await transport.admin().describeTopics([changelog])
+      assert.equal(description!.partitions.length, 3)
+      const policy = (await transport.admin().describeConfigs(changelog)).find(
+        (c) => c.name === 'cleanup.policy',
+      )
+      assert.equal(policy?.value, 'compact')
+      // The latest record per key in the changelog is the table's value.
+      const ends = await transport.admin().listOffsets(changelog, 'latest')
+      const records = await readRecords(
+        transport,
+        changelog,
+        ends.reduce((n, o) => n + o.offset, 0),
+      )
+      const latest = new Map(records.map((r) => [r.key!.toString(), Number(r.value!.toString())]))
+      assert.deepEqual(latest, expected)
+    })
+
+    test('100,000 updates of one key across 20 commits add about 20 changelog records, not 100,000', async () => {
+      const id = unique('cost')
+      const topic = unique('likes')
+      // Commits come every 5,000 records, not on a timer: 100,000 records are 20 commits.
+      const { app, counts } = counter(id, topic, {
+        commitIntervalMs: 600_000,
+        commitEvery: 5_000,
+        topicPartitions: 1,
+      })
+      await app.start()
+      try {
+        await sendLikes(topic, 100_000, 1)
+        await counted(counts, 100_000)
+        await app.worker!.flush()
+      } finally {
+        await app.stop()
+      }
+      const [end] = await transport.admin().listOffsets(`${id}-counts-changelog`, 'latest')
+      assert.ok(end!.offset >= 2 && end!.offset <= 25, `${end!.offset} changelog records for 20 commits`)
+    })
+
+    test('a memory table is restored in full from its changelog when its app starts again', async () => {
+      const id = unique('memory-restore')
+      const topic = unique('likes')
+      const first = counter(id, topic)
+      await first.app.start()
+      const expected = await sendLikes(topic, 2_000, 25)
+      try {
+        await counted(first.counts, 2_000)
+      } finally {
+        await first.app.stop()
+      }
+      const second = counter(id, topic)
+      await second.app.start()
+      try {
+        await waitUntil('the restore', () => snapshot(second.counts).size === 25)
+        assert.deepEqual(snapshot(second.counts), expected)
+        assert.ok(restored(second.app) >= 25, `restored ${restored(second.app)} records`)
+        const more = await sendLikes(topic, 500, 25, 2_000)
+        for (const [k, v] of more) expected.set(k, expected.get(k)! + v)
+        await counted(second.counts, 2_500)
+        assert.deepEqual(snapshot(second.counts), expected)
+      } finally {
+        await second.app.stop()
+      }
+    })
+
+    test('an LMDB table restarted restores only the changelog tail past its checkpoint', async () => {
+      const id = unique('lmdb-restore')
+      const topic = unique('likes')
+      const lmdb = { store: 'lmdb://' }
+      const first = counter(id, topic, lmdb)
+      await first.app.start()
+      const expected = await sendLikes(topic, 2_000, 25)
+      try {
+        await counted(first.counts, 2_000)
+      } finally {
+        await first.app.stop()
+      }
+      // A clean stop checkpointed the whole changelog: nothing to restore.
+      const second = counter(id, topic, lmdb)
+      await second.app.start()
+      try {
+        await waitUntil('the tasks to run', () =>
+          second.app.worker!.tasks().every((t) => t.state === 'running'),
+        )
+        assert.equal(restored(second.app), 0)
+        assert.deepEqual(snapshot(second.counts), expected)
+      } finally {
+        await second.app.stop()
+      }
+      // Another owner wrote three keys meanwhile (the partitions had moved): only those are restored.
+      const producer = transport.producer()
+      const changelog = `${id}-counts-changelog`
+      const moved = ['v1', 'v2', 'v3'].map((k) => ({
+        topic: changelog,
+        key: Buffer.from(k),
+        value: Buffer.from('1000'),
+      }))
+      await producer.send(moved)
+      await producer.close()
+      const third = counter(id, topic, lmdb)
+      await third.app.start()
+      try {
+        await waitUntil('the tasks to run', () =>
+          third.app.worker!.tasks().every((t) => t.state === 'running'),
+        )
+        assert.equal(restored(third.app), 3)
+        for (const k of ['v1', 'v2', 'v3']) assert.equal(third.counts.get(k), 1000)
+        assert.equal(third.counts.get('v4'), expected.get('v4'))
+      } finally {
+        await third.app.stop()
+      }
+    })
+
+    test('a checkpoint past the end of a recreated changelog is detected: a warning, then a full restore', async () => {
+      const id = unique('ahead')
+      const topic = unique('likes')
+      const lines: string[] = []
+      const log = (level: LogLevel, message: string): void => void lines.push(`${level} ${message}`)
+      const first = counter(id, topic, { store: 'lmdb://', topicPartitions: 1 })
+      await first.app.start()
+      await sendLikes(topic, 300, 3)
+      try {
+        await counted(first.counts, 300)
+      } finally {
+        await first.app.stop()
+      }
+      const changelog = `${id}-counts-changelog`
+      await transport.admin().deleteTopics([changelog])
+      await waitUntil(
+        'the changelog to be gone',
+        async () => !(await transport.admin().listTopics()).includes(changelog),
+      )
+      await transport
+        .admin()
+        .createTopics([{ topic: changelog, partitions: 1, configs: { 'cleanup.policy': 'compact' } }])
+      const producer = transport.producer()
+      await producer.send([{ topic: changelog, key: Buffer.from('v0'), value: Buffer.from('7') }])
+      await producer.close()
+      const second = counter(id, topic, { store: 'lmdb://', topicPartitions: 1, log })
+      await second.app.start()
+      try {
+        await waitUntil('the restore', () => second.app.worker!.tasks().every((t) => t.state === 'running'))
+        assert.ok(
+          lines.some((l) => /^warn .*checkpoint at offset \d+, past the end of .*restoring in full/.test(l)),
+          lines.join('\n'),
+        )
+        assert.deepEqual(snapshot(second.counts), new Map([['v0', 7]]))
+      } finally {
+        await second.app.stop()
+      }
+    })
+
+    test('a table keyed otherwise than its stream is refused with a hint to groupBy; after groupBy it counts', async () => {
+      const id = unique('keycheck')
+      const topic = unique('likes')
+      const app = new App(settings(id, { errors: 'fail' }))
+      const likes = app.topic(topic, { key: string, value: json<Like>() })
+      const byUser = app.table<string, number>('by-user', { key: string as never, default: 0 })
+      app.agent(
+        'per-user',
+        likes,
+        async (stream) => {
+          for await (const like of stream) byUser.update(like.value.user, (n) => n + 1)
+        },
+        { tables: [byUser] },
+      )
+      await app.start()
+      await sendLikes(topic, 30, 3)
+      await assert.rejects(
+        app.worker!.done,
+        /table "by-user": key "u\d+" belongs to partition \d, but task \d_\d reads partition \d .*groupBy/,
+      )
+      await app.stop()
+
+      const fixed = new App(settings(unique('keycheck-fixed')))
+      const likes2 = fixed.topic(topic, { key: string, value: json<Like>() })
+      const perUser = fixed.table<string, number>('by-user', { default: 0 })
+      fixed.agent(
+        'per-user',
+        likes2.stream().groupBy((like) => like.user, { name: 'by-user', key: string as never }),
+        async (stream) => {
+          for await (const like of stream) perUser.update(like.key, (n) => n + 1)
+        },
+        { tables: [perUser] },
+      )
+      await fixed.start()
+      try {
+        await waitUntil('30 users counted', () => perUser.size() === 30)
+        assert.equal(perUser.get('u7'), 1)
+      } finally {
+        await fixed.stop()
+      }
+    })
+
+    test('a table is refused when no agent names it, when an agent uses it unnamed, and when written outside an agent', async () => {
+      const lone = new App(settings(unique('lone')))
+      lone.topic(unique('t'), { key: string, value: json() })
+      lone.table('orphan')
+      assert.throws(() => lone.compile(), /Table "orphan" is named by no agent: .*tables: \[orphan\]/)
+
+      const app = new App(settings(unique('unnamed')))
+      const topic = unique('likes')
+      const likes = app.topic(topic, { key: string, value: json<Like>() })
+      const named = app.table<string | null, number>('named', { default: 0 })
+      const other = app.table<string | null, number>('other', { default: 0 })
+      app.agent(
+        'a',
+        likes,
+        async (stream) => {
+          for await (const like of stream) named.update(like.key, (n) => n + 1)
+        },
+        { tables: [named] },
+      )
+      app.agent(
+        'b',
+        app.topic(unique('other'), { key: string, value: json() }),
+        async (stream) => {
+          for await (const e of stream) other.update(e.key, (n) => n + 1)
+        },
+        { tables: [other] },
+      )
+      app.agent('c', likes, async (stream) => {
+        for await (const like of stream) other.get(like.key)
+      })
+      await app.start()
+      try {
+        assert.throws(() => named.set('x', 1), /table "named": set\(\) outside an agent/)
+        await sendLikes(topic, 3, 3)
+        await assert.rejects(
+          app.worker!.done,
+          /table "other" is used by "c" \(task \d_\d\), which does not name it/,
+        )
+      } finally {
+        await app.stop()
+      }
+      assert.throws(
+        () => new App(settings('x')).table('t', { default: { n: 0 } as never }),
+        /give a function that makes one/,
+      )
+      assert.throws(() => new App(settings('y')).table('t', { store: 'rocks://x' }), /unknown scheme rocks:/)
+    })
+  })
+}
