@@ -57,6 +57,8 @@ export type {
   OpsServer,
   OpsServerOptions,
   PartitionStats,
+  RestoreStats,
+  StoreStats,
   TaskStats,
   TimerStats as OpsTimerStats,
   WorkerStats,

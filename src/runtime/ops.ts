@@ -5,11 +5,36 @@ import type {
   Health,
   OpsProvider,
   PartitionStats,
+  StoreStats,
   TaskStats,
   TimerStats,
   WorkerStats,
 } from '../web/types.js'
+import type { StoreStats as TaskStoreStats } from './task/state-manager.js'
 import type { Worker } from './worker.js'
+
+function storeStats(s: TaskStoreStats, now: number): StoreStats {
+  const r = s.restore
+  const took = r ? Math.max(1, (r.finishedAt ?? now) - r.startedAt) : 1
+  return {
+    table: s.name,
+    changelog: s.changelog,
+    partition: s.partition,
+    store: s.url,
+    keys: s.keys,
+    changelogWrites: s.changelogWrites,
+    restore: r
+      ? {
+          from: r.from,
+          end: r.end,
+          restored: r.restored,
+          remaining: r.finishedAt !== undefined ? 0 : Math.max(0, r.end - r.from - r.restored),
+          ratePerSecond: Math.round((r.restored * 1000) / took),
+          done: r.finishedAt !== undefined,
+        }
+      : null,
+  }
+}
 
 export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats[] = () => []): OpsProvider {
   return {
@@ -54,6 +79,7 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
           errors: counts.errors,
         }
       })
+      const now = worker.config.clock.now()
       const tasks: TaskStats[] = worker.tasks().map((t) => ({
         id: t.id,
         state: t.state,
@@ -62,6 +88,7 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
         processors: t.runners.map((r) => r.spec.name),
         streamTime: t.streamTime() < 0 ? null : t.streamTime(),
         inFlight: t.inFlight(),
+        ...(t.stateManager.stateful ? { stores: t.stateManager.stats().map((s) => storeStats(s, now)) } : {}),
       }))
       tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       return {

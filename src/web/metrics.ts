@@ -14,6 +14,11 @@ export const METRIC_NAMES = {
   lag: 'tributary_partition_lag',
   assigned: 'tributary_assigned_partitions',
   tasks: 'tributary_tasks',
+  tableKeys: 'tributary_table_keys',
+  changelogWrites: 'tributary_table_changelog_writes_total',
+  restored: 'tributary_restore_records_total',
+  restoreRemaining: 'tributary_restore_remaining_records',
+  restoreRate: 'tributary_restore_records_per_second',
   timerRuns: 'tributary_timer_runs_total',
   timerErrors: 'tributary_timer_errors_total',
 } as const
@@ -22,6 +27,7 @@ const AGENT = ['app', 'worker', 'agent'] as const
 const PARTITION = ['app', 'worker', 'topic', 'partition'] as const
 const TOPIC = ['app', 'worker', 'topic'] as const
 const TIMER = ['app', 'worker', 'timer'] as const
+const STORE = ['app', 'worker', 'table', 'task'] as const
 
 /**
  * A new registry holding the snapshot's samples and nothing else. Building it per scrape (rather than
@@ -60,6 +66,20 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
     'state',
   ])
 
+  const tableKeys = gauge(METRIC_NAMES.tableKeys, "Keys in the table's store on this task.", STORE)
+  const changelogWrites = counter(
+    METRIC_NAMES.changelogWrites,
+    "Records this task wrote to the table's changelog.",
+    STORE,
+  )
+  const restored = counter(METRIC_NAMES.restored, 'Changelog records restored into the store.', STORE)
+  const restoreRemaining = gauge(
+    METRIC_NAMES.restoreRemaining,
+    'Changelog offsets left to restore (0 once restored).',
+    STORE,
+  )
+  const restoreRate = gauge(METRIC_NAMES.restoreRate, 'Records restored per second.', STORE)
+
   const app = stats.appId
   const worker = stats.workerId
   for (const agent of stats.agents) {
@@ -82,6 +102,17 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
   if (stats.tasks) {
     for (const state of ['created', 'restoring', 'running', 'suspended'] as const)
       tasks.set({ app, worker, state }, stats.tasks.filter((t) => t.state === state).length)
+  }
+  for (const task of stats.tasks ?? []) {
+    for (const store of task.stores ?? []) {
+      const labels = { app, worker, table: store.table, task: task.id }
+      tableKeys.set(labels, store.keys)
+      changelogWrites.inc(labels, count(store.changelogWrites, METRIC_NAMES.changelogWrites, store.table))
+      if (store.restore === null) continue
+      restored.inc(labels, count(store.restore.restored, METRIC_NAMES.restored, store.table))
+      restoreRemaining.set(labels, store.restore.remaining)
+      restoreRate.set(labels, store.restore.ratePerSecond)
+    }
   }
   for (const timer of stats.timers) {
     const labels = { app, worker, timer: timer.name }

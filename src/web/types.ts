@@ -72,6 +72,35 @@ export interface TaskStats {
   streamTime: number | null
   /** Records fetched and not yet done. */
   inFlight: number
+  /** The stores of the tables it holds (none for a stateless task). */
+  stores?: StoreStats[]
+}
+
+/** One table's store on one task. */
+export interface StoreStats {
+  table: string
+  /** The changelog topic; its partition is the task's. */
+  changelog: string
+  partition: number
+  /** `memory://` or `lmdb://...` */
+  store: string
+  keys: number
+  /** Changelog records this task wrote (the latest value per key written at each commit). */
+  changelogWrites: number
+  /** The restore of this store: null before it began. */
+  restore: RestoreStats | null
+}
+
+export interface RestoreStats {
+  /** The changelog offsets restored from and to. */
+  from: number
+  end: number
+  restored: number
+  /** Offsets left to read (approximate: compaction leaves gaps). */
+  remaining: number
+  /** Records restored per second so far. */
+  ratePerSecond: number
+  done: boolean
 }
 
 /** A point-in-time snapshot of one worker, served as-is on /stats and turned into metrics on /metrics. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { App, json, string } from '../../src/index.js'
-import type { AppSettings, LogLevel, Table } from '../../src/index.js'
+import type { AppSettings, LogLevel, Table, WorkerStats } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
 import { readRecords } from '../transport/helpers.js'
@@ -175,12 +175,21 @@ export function tablesBehaviour(target: TablesTarget): void {
       } finally {
         await first.app.stop()
       }
-      const second = counter(id, topic)
+      const second = counter(id, topic, { web: { port: 0 } })
       await second.app.start()
       try {
         await waitUntil('the restore', () => snapshot(second.counts).size === 25)
         assert.deepEqual(snapshot(second.counts), expected)
         assert.ok(restored(second.app) >= 25, `restored ${restored(second.app)} records`)
+        // /stats shows each store's restore.
+        const stats = (await (await fetch(`${second.app.opsUrl}/stats`)).json()) as WorkerStats
+        const stores = stats.tasks!.flatMap((t) => t.stores ?? [])
+        assert.equal(stores.length, 3)
+        assert.ok(stores.every((s) => s.table === 'counts' && s.restore?.done && s.restore.remaining === 0))
+        assert.equal(
+          stores.reduce((n, s) => n + s.restore!.restored, 0),
+          restored(second.app),
+        )
         const more = await sendLikes(topic, 500, 25, 2_000)
         for (const [k, v] of more) expected.set(k, expected.get(k)! + v)
         await counted(second.counts, 2_500)

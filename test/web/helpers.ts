@@ -47,6 +47,35 @@ export function sampleStats(workerId = 'worker-1'): WorkerStats {
       { topic: 'payments', partition: 1, committed: null, position: null, endOffset: 40, lag: null },
     ],
     timers: [{ name: 'report', intervalMs: 60_000, runs: 12, errors: 1, lastRunAt: 1_749_999_990_000 }],
+    tasks: [
+      {
+        id: '0_0',
+        state: 'restoring',
+        since: 1_749_999_999_000,
+        partitions: [{ topic: 'orders', partition: 0 }],
+        processors: ['count-orders'],
+        streamTime: null,
+        inFlight: 10,
+        stores: [
+          {
+            table: 'totals',
+            changelog: 'orders-app-totals-changelog',
+            partition: 0,
+            store: 'lmdb://',
+            keys: 800,
+            changelogWrites: 0,
+            restore: {
+              from: 100,
+              end: 5_100,
+              restored: 1_000,
+              remaining: 4_000,
+              ratePerSecond: 2_000,
+              done: false,
+            },
+          },
+        ],
+      },
+    ],
   }
 }
 

@@ -46,6 +46,19 @@ test('agent, partition, assignment and timer metrics carry the values of the sna
   })
 })
 
+test('a table store on a task shows its keys, changelog writes and restore progress', async () => {
+  await withServer(fakeWorker().provider, async (server) => {
+    const m = await scrape(server)
+    const store = { ...W, table: 'totals', task: '0_0' }
+    assert.equal(valueOf(m, METRIC_NAMES.tableKeys, store), 800)
+    assert.equal(valueOf(m, METRIC_NAMES.changelogWrites, store), 0)
+    assert.equal(valueOf(m, METRIC_NAMES.restored, store), 1_000)
+    assert.equal(valueOf(m, METRIC_NAMES.restoreRemaining, store), 4_000)
+    assert.equal(valueOf(m, METRIC_NAMES.restoreRate, store), 2_000)
+    assert.equal(valueOf(m, METRIC_NAMES.tasks, { ...W, state: 'restoring' }), 1)
+  })
+})
+
 test('an unknown committed offset or lag is left out rather than reported as zero', async () => {
   await withServer(fakeWorker().provider, async (server) => {
     const m = await scrape(server)
