@@ -15,21 +15,37 @@ export class AtLeastOnce implements CommitProtocol {
   /** What this worker committed, per partition it owns. */
   readonly committed = new Map<string, number>()
 
-  constructor(consumer: Consumer) {
+  /** How long a commit waits for a task with stores to finish its records in process (then it is left out). */
+  readonly #quiesceMs: number
+
+  constructor(consumer: Consumer, quiesceMs = 5_000) {
     this.#consumer = consumer
+    this.#quiesceMs = quiesceMs
   }
 
   async prepare(tasks: readonly StreamTask[]): Promise<PreparedCommit> {
+    // A task with stores first draws its line (task.quiesce): its stores then hold the effects of
+    // exactly the records done, whose outputs are all acknowledged, so the changelog written next is
+    // never ahead of the outputs (a crash after it would otherwise skip outputs on reprocessing).
+    const included = await Promise.all(
+      tasks.map((task) =>
+        task.stateManager.stateful ? task.quiesce(this.#quiesceMs) : Promise.resolve(true),
+      ),
+    )
     // Offsets first, flushes second: the stores then hold at least the effects of every record
     // before these offsets, and the flush makes those effects durable before the offsets are.
     const offsets: TopicPartitionOffset[] = []
-    for (const task of tasks) {
+    const committing = tasks.filter((_, i) => included[i])
+    for (const task of committing) {
       for (const o of task.committable()) {
         if (o.offset !== this.committed.get(key(o.topic, o.partition))) offsets.push(o)
       }
     }
-    await Promise.all(tasks.map((task) => task.stateManager.flush()))
-    return { tasks, offsets }
+    // A flush takes what the caches hold at once (before its first await): the tasks may go on.
+    const flushed = committing.map((task) => task.stateManager.flush())
+    for (const task of committing) if (task.stateManager.stateful) task.resume()
+    await Promise.all(flushed)
+    return { tasks: committing, offsets }
   }
 
   async commit(prepared: PreparedCommit): Promise<void> {

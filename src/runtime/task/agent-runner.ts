@@ -128,7 +128,7 @@ class Lane {
       if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) return this.#afterOutputs(deadline)
       const entry = queue.take()
       if (entry === undefined) {
-        if (queue.closing) return Promise.resolve({ done: true, value: undefined })
+        if (queue.finished) return Promise.resolve({ done: true, value: undefined })
         return this.#afterWait(deadline)
       }
       const record = entry.record

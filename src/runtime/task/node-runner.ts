@@ -68,7 +68,7 @@ export class NodeRunner extends Runner {
         if (task.outputsInFlight >= MAX_OUTPUTS_IN_FLIGHT) await task.outputsBelow(MAX_OUTPUTS_IN_FLIGHT / 2)
         const entry = queue.take()
         if (entry === undefined) {
-          if (queue.closing) break
+          if (queue.finished) break
           await queue.wait()
           continue
         }

@@ -14,6 +14,8 @@ export class EntryQueue {
   #waiters: Array<() => void> = []
   /** Waits with a limit now pending on the clock: the processor is parked on time, not on work. */
   #timed = 0
+  /** While held (a commit draws its line, task.ts quiesce), take() gives nothing and takers wait. */
+  #held = false
   closing = false
 
   constructor(private readonly clock: Clock) {}
@@ -33,7 +35,22 @@ export class EntryQueue {
   }
 
   take(): TrackedEntry | undefined {
-    return this.#entries.shift()
+    return this.#held ? undefined : this.#entries.shift()
+  }
+
+  /** True when a taker that got nothing should end: closing, and nothing left to take. */
+  get finished(): boolean {
+    return this.closing && this.#entries.length === 0
+  }
+
+  hold(): void {
+    this.#held = true
+  }
+
+  release(): void {
+    if (!this.#held) return
+    this.#held = false
+    this.wakeAll()
   }
 
   /** Takes everything still queued (a task closed dirty, or failed). */

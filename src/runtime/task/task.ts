@@ -13,7 +13,7 @@
  */
 import { coordinates, TributaryError } from '../../errors.js'
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../transport/types.js'
-import type { Clock } from '../clock.js'
+import { backgroundSleep, type Clock } from '../clock.js'
 import type { LogLevel } from '../log.js'
 import type { Delivered, HeldOutputs } from '../output/batcher.js'
 import { outputCount, type Outputs, type ProcessorSpec, type Subtopology } from '../types.js'
@@ -250,6 +250,38 @@ export class StreamTask implements HeldOutputs {
       for (let i = 0; i < count; i++) this.host.onProgress(by.spec.name, 'out')
     }
     this.#sent()
+  }
+
+  /**
+   * Draws a commit's line (Kafka Streams gets it for free from its one thread): no record is handed
+   * to a processor until resume(), and this resolves true once none is in process (records held by
+   * a body waiting on the clock for a batch excepted: they have no effects yet), no punctuation
+   * runs and every output is acknowledged. Then the stores hold the effects of exactly the records
+   * done, all of whose outputs were delivered: a changelog flushed now is never ahead of the
+   * outputs. False after `timeoutMs` (a slow body): the task is resumed and left out of this commit.
+   */
+  async quiesce(timeoutMs: number): Promise<boolean> {
+    for (const runner of this.runners) runner.queue.hold()
+    const deadline = Date.now() + timeoutMs
+    while (!this.#settled()) {
+      if (this.#closing || Date.now() > deadline) {
+        this.resume()
+        return false
+      }
+      await backgroundSleep(1)
+    }
+    return true
+  }
+
+  #settled(): boolean {
+    if (this.#outputs > 0 || this.#caps.size > 0) return false
+    for (const runner of this.runners) if (runner.busySince() !== undefined) return false
+    return true
+  }
+
+  /** Hands records to the processors again after quiesce(). */
+  resume(): void {
+    for (const runner of this.runners) runner.queue.release()
   }
 
   /** Freezes commits at what is done now, until the returned cap's outputs are acknowledged. */

@@ -1,0 +1,181 @@
+/**
+ * Table crash tests on the real broker: a worker process counts 200,000 keyed events (1,000 keys)
+ * into a table and writes each new count to an output topic; it is SIGKILLed at five random points
+ * of its work (each kill checked to land mid-work: some but not all input committed) and restarted
+ * on the same state directory each time.
+ */
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { openTransport } from '../../src/transport/index.js'
+import type { Transport } from '../../src/transport/types.js'
+import { testBroker } from '../helpers/broker.js'
+import { waitUntil } from '../helpers/wait.js'
+import { readRecords } from '../transport/helpers.js'
+
+const fixture = join(import.meta.dirname, 'fixtures', 'count-worker.ts')
+const KEYS = 1_000
+const PER_KEY = 200
+const TOTAL = KEYS * PER_KEY
+const KILLS = 5
+
+interface Run {
+  appId: string
+  input: string
+  output: string
+  stateDir: string
+  env: Record<string, string>
+}
+
+function startWorker(run: Run): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    env: {
+      ...process.env,
+      APP_ID: run.appId,
+      IN: run.input,
+      OUT: run.output,
+      BROKER: testBroker(),
+      WORKER_ID: 'counter',
+      STATE_DIR: run.stateDir,
+      ...run.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let errors = ''
+  child.stderr.on('data', (d: Buffer) => (errors += d.toString()))
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve(child)
+    })
+    child.once('exit', (code) =>
+      reject(new Error(`the worker exited (${code}) before it was ready: ${errors}`)),
+    )
+  })
+}
+
+async function produce(transport: Transport, topic: string): Promise<void> {
+  const producer = transport.producer()
+  let batch = []
+  for (let seq = 0; seq < PER_KEY; seq++) {
+    for (let k = 0; k < KEYS; k++)
+      batch.push({ topic, key: Buffer.from(`k${k}`), value: Buffer.from(`${seq}`) })
+    if (batch.length >= 10_000) {
+      await producer.send(batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) await producer.send(batch)
+  await producer.close()
+}
+
+async function committed(transport: Transport, group: string): Promise<number> {
+  return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)
+}
+
+/** The latest record per key of a topic, read from the start: a changelog's table, or the counts an output saw. */
+async function readAll(transport: Transport, topic: string): Promise<Array<[string, number]>> {
+  const ends = await transport.admin().listOffsets(topic, 'latest')
+  const records = await readRecords(
+    transport,
+    topic,
+    ends.reduce((n, o) => n + o.offset, 0),
+    120_000,
+  )
+  return records.map((r) => [r.key!.toString(), Number(r.value!.toString())])
+}
+
+/** Runs the counter through five SIGKILLs and a final graceful stop; returns the table and the outputs. */
+async function crashRun(t: TestContext, env: Record<string, string>) {
+  const transport = openTransport(testBroker())
+  const id = randomUUID().slice(0, 8)
+  const run: Run = {
+    appId: `crash-${id}`,
+    input: `crash-in-${id}`,
+    output: `crash-out-${id}`,
+    stateDir: mkdtempSync(join(tmpdir(), 'tributary-crash-')),
+    // Slowed a little and committing often: the kills land between commits, with work in flight.
+    env: { SLOW_EVERY: '50', COMMIT_MS: '200', ...env },
+  }
+  let worker: ChildProcess | undefined
+  try {
+    await transport.admin().createTopics([
+      { topic: run.input, partitions: 6 },
+      { topic: run.output, partitions: 6 },
+    ])
+    await produce(transport, run.input)
+    worker = await startWorker(run)
+    for (let i = 0; i < KILLS; i++) {
+      // A random point in the i-th sixth of the input.
+      const target = Math.floor(((i + 0.2 + Math.random() * 0.6) / (KILLS + 1)) * TOTAL)
+      const alive = worker
+      await waitUntil(
+        `${target} input records committed`,
+        async () => {
+          if (alive.exitCode !== null) throw new Error('the worker died')
+          return (await committed(transport, run.appId)) >= target
+        },
+        120_000,
+      )
+      alive.kill('SIGKILL')
+      await once(alive, 'exit')
+      const atKill = await committed(transport, run.appId)
+      assert.ok(
+        atKill >= target && atKill < TOTAL,
+        `kill ${i + 1} landed mid-work: ${atKill} of ${TOTAL} committed`,
+      )
+      t.diagnostic(`kill ${i + 1}: ${atKill} of ${TOTAL} input records committed`)
+      worker = await startWorker(run)
+    }
+    await waitUntil(
+      'all the input committed',
+      async () => (await committed(transport, run.appId)) === TOTAL,
+      180_000,
+    )
+    worker.kill('SIGTERM')
+    const [code] = (await once(worker, 'exit')) as [number | null]
+    assert.equal(code, 0, 'the last worker stopped gracefully')
+    const table = new Map(await readAll(transport, `${run.appId}-counts-changelog`))
+    const outputs = new Map<string, number[]>()
+    for (const [key, count] of await readAll(transport, run.output)) {
+      const list = outputs.get(key) ?? []
+      list.push(count)
+      outputs.set(key, list)
+    }
+    return { table, outputs }
+  } finally {
+    if (worker && worker.exitCode === null) worker.kill('SIGKILL')
+    await transport.close()
+    rmSync(run.stateDir, { recursive: true, force: true })
+  }
+}
+
+test(
+  'at-least-once: a table counter SIGKILLed five times mid-work never counts below the truth, and reports its excess',
+  { timeout: 600_000 },
+  async (t) => {
+    const { table, outputs } = await crashRun(t, { STORE: 'lmdb://' })
+    assert.equal(table.size, KEYS)
+    let excess = 0
+    let repeated = 0
+    for (let k = 0; k < KEYS; k++) {
+      const key = `k${k}`
+      const count = table.get(key)!
+      assert.ok(count >= PER_KEY, `${key}: counted ${count}, below the truth ${PER_KEY}`)
+      excess += count - PER_KEY
+      const seen = outputs.get(key) ?? []
+      const distinct = new Set(seen)
+      for (let n = 1; n <= PER_KEY; n++)
+        assert.ok(distinct.has(n), `${key}: count ${n} never reached the output`)
+      repeated += seen.length - distinct.size
+    }
+    t.diagnostic(
+      `excess over the truth: ${excess} counts in all (${((excess / TOTAL) * 100).toFixed(2)}% of ${TOTAL}); ` +
+        `${repeated} counts written to the output more than once`,
+    )
+  },
+)
