@@ -89,6 +89,45 @@ describe('StreamTask', () => {
     assert.equal(task.inFlight(), 0)
   })
 
+  test('quiesce hands out no record until resume, and resolves once none is in process', async () => {
+    const host = new FakeHost()
+    const gates = new Gates()
+    const seen: number[] = []
+    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    task.push(rec(0))
+    await until('record 0 in process', () => seen.length === 1)
+    let settled = false
+    const quiesced = task.quiesce(10_000).then((ok) => (settled = ok))
+    task.push(rec(1))
+    await turns()
+    assert.equal(settled, false, 'record 0 is still in process')
+    gates.open(0)
+    await quiesced
+    assert.equal(settled, true)
+    assert.equal(committable(task), 1)
+    await turns()
+    assert.deepEqual(seen, [0], 'record 1 waits for resume')
+    task.resume()
+    await until('record 1 taken', () => seen.length === 2)
+    gates.open(1)
+    await until('record 1 done', () => committable(task) === 2)
+  })
+
+  test('quiesce gives up after its timeout, and the task goes on', async () => {
+    const host = new FakeHost()
+    const gates = new Gates()
+    const seen: number[] = []
+    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    task.push(rec(0))
+    task.push(rec(1))
+    await until('record 0 in process', () => seen.length === 1)
+    assert.equal(await task.quiesce(20), false)
+    gates.open(0)
+    await until('record 1 taken after the timeout', () => seen.length === 2)
+    gates.open(1)
+    await until('both done', () => committable(task) === 2)
+  })
+
   test('two agents on one topic: an agent that holds a record keeps the other one from committing it', async () => {
     const host = new FakeHost()
     const gates = new Gates()
