@@ -400,6 +400,35 @@ export function transportContract(target: ContractTarget): void {
       }
     })
 
+    test('offsets of many partitions and two topics sent in one transaction are all committed with it', async () => {
+      const a = await createTopic('eos-a', 3)
+      const b = await createTopic('eos-b', 2)
+      const groupId = `g-${randomUUID()}`
+      const consumer = transport.consumer({ groupId, offsetReset: 'earliest', ...groupOptions })
+      const producer = transport.producer({ transactionalId: `tx-${randomUUID()}` })
+      try {
+        await consumer.subscribe([a, b])
+        await pollUntil(consumer, () => consumer.assignment().length === 5)
+        const offsets = [
+          ...rangeOf(3).map((partition) => ({ topic: a, partition, offset: 10 + partition })),
+          ...rangeOf(2).map((partition) => ({ topic: b, partition, offset: 20 + partition })),
+        ]
+        const tx = await producer.beginTransaction()
+        await tx.send([{ topic: a, partition: 0, value: Buffer.from('x') }])
+        await tx.sendOffsets(consumer, offsets)
+        await tx.commit()
+        const committed = await consumer.committed(
+          offsets.map(({ topic, partition }) => ({ topic, partition })),
+        )
+        const text = (list: typeof offsets): string[] =>
+          list.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).sort()
+        assert.deepEqual(text(committed), text(offsets))
+      } finally {
+        await consumer.close()
+        await producer.close()
+      }
+    })
+
     test('admin creates, describes, grows and deletes topics, and names what was wrong', async () => {
       const admin = transport.admin()
       const topic = topicName('admin')

@@ -201,6 +201,27 @@ export class KafkaConsumer implements Consumer {
     else await send({ groupId, generationId: -1, memberId: '' })
   }
 
+  /** Sends offsets into a transaction of `producer`, as commit() does (same checks, same member), in one request. */
+  async commitInTransaction(
+    producer: { transactionalId: string; producerId: bigint; producerEpoch: number },
+    offsets: TopicPartitionOffset[],
+  ): Promise<void> {
+    this.#checkOpen('send offsets')
+    const groupId = this.#requireGroup('sendOffsets')
+    this.#checkOwned(offsets)
+    if (offsets.length === 0) return
+    const coordinator = this.#coordinator!
+    const send = (member: Membership): Promise<void> =>
+      this.#link.run(
+        `send offsets of group "${groupId}" in a transaction`,
+        () => coordinator.commitInTransaction(member, producer, offsets),
+        { group: groupId },
+      )
+    if (this.#mode === 'subscribe' && this.#group)
+      await this.#group.commit(offsets, () => this.#checkOwned(offsets), send)
+    else await send({ groupId, generationId: -1, memberId: '' })
+  }
+
   /** A stale member must not overwrite what the partition's new owner committed. */
   #checkOwned(offsets: TopicPartitionOffset[]): void {
     for (const o of offsets) {

@@ -159,6 +159,37 @@ export class GroupCoordinator {
     ])
   }
 
+  /**
+   * The offsets of a transaction (TxnOffsetCommit, KIP-447): every partition in one request, under
+   * the member's generation, so that a zombie member's transaction is fenced by the broker. They
+   * take effect when the transaction commits.
+   */
+  async commitInTransaction(
+    member: Membership,
+    producer: { transactionalId: string; producerId: bigint; producerEpoch: number },
+    offsets: TopicPartitionOffset[],
+  ): Promise<void> {
+    const topics = [...byTopic(offsets)].map(([name, list]) => ({
+      name,
+      partitions: list.map((o) => ({
+        partitionIndex: o.partition,
+        committedOffset: BigInt(o.offset),
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      })),
+    }))
+    await this.request('TxnOffsetCommit', [
+      producer.transactionalId,
+      member.groupId,
+      producer.producerId,
+      producer.producerEpoch,
+      member.generationId,
+      member.memberId,
+      member.groupInstanceId ?? null,
+      topics,
+    ])
+  }
+
   /** The group's committed next-offsets, read stable: pending transactional commits are waited for. */
   async committed(partitions: TopicPartition[]): Promise<Map<string, number>> {
     const topics = [...byTopic(partitions)].map(([name, list]) => ({

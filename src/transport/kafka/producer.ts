@@ -151,6 +151,14 @@ export class KafkaProducer implements Producer, TransactionHost {
     }
   }
 
+  identity(): { transactionalId: string; producerId: bigint; producerEpoch: number } {
+    return {
+      transactionalId: this.#options.transactionalId ?? '',
+      producerId: this.#client.producerId ?? -1n,
+      producerEpoch: this.#client.producerEpoch ?? -1,
+    }
+  }
+
   ended(transaction: KafkaTransaction, error?: TributaryError): void {
     if (this.#transaction === transaction) this.#transaction = undefined
     if (error?.code === 'FENCED') this.#fenced ??= error

@@ -1,5 +1,5 @@
 /** A Kafka transaction on platformatic's Transaction: records and consumer offsets committed or aborted as one. */
-import type { Message, Producer as PltProducer } from '@platformatic/kafka'
+import type { Producer as PltProducer } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { Consumer, ProducerRecord, RecordMetadata, Transaction, TopicPartitionOffset } from '../types.js'
 import { KafkaConsumer } from './consumer.js'
@@ -14,6 +14,8 @@ type PltTransaction = NonNullable<PltProducer['transaction']>
 export interface TransactionHost {
   readonly link: Link
   readonly fenced: TributaryError | undefined
+  /** The producer's transactional id and its InitProducerId answer (known once a transaction began). */
+  identity(): { transactionalId: string; producerId: bigint; producerEpoch: number }
   enqueue(records: ProducerRecord[], sender: Sender): Promise<RecordMetadata[]>
   ended(transaction: KafkaTransaction, error?: TributaryError): void
 }
@@ -73,28 +75,14 @@ export class KafkaTransaction implements Transaction {
     }
     if (offsets.length === 0) return
     const group = await consumer.groupMetadata()
-    // KIP-447: the offsets carry the member's generation, so a zombie member's transaction is fenced.
-    const metadata = {
-      consumer: {
-        groupId: group.groupId,
-        generationId: group.generationId,
-        memberId: group.memberId,
-        coordinatorId: group.coordinatorId,
-      },
-    }
     this.#touched = true
-    await this.#host.link.run(`send offsets of group "${group.groupId}" in a transaction`, async () => {
-      await this.#transaction.addConsumer(group.client)
-      // Platformatic commits a message's offset + 1: hand it the record before each next-offset.
-      for (const { topic, partition, offset } of offsets) {
-        await this.#transaction.addOffset({
-          topic,
-          partition,
-          offset: BigInt(offset) - 1n,
-          metadata,
-        } as unknown as Message)
-      }
-    })
+    // AddOffsetsToTxn, then every partition's offset in one TxnOffsetCommit of our own: platformatic's
+    // addOffset sends one request per partition and merges concurrent ones by name (only the first
+    // of two in flight would be sent), so it is not used.
+    await this.#host.link.run(`add group "${group.groupId}" to the transaction`, () =>
+      this.#transaction.addConsumer(group.client),
+    )
+    await consumer.commitInTransaction(this.#host.identity(), offsets)
   }
 
   commit(): Promise<void> {
