@@ -400,6 +400,32 @@ export function transportContract(target: ContractTarget): void {
       }
     })
 
+    test('concurrent sends to new partitions of one transaction all land when it commits (none merged away)', async () => {
+      // platformatic merges concurrent AddPartitionsToTxn calls by name: one request in flight at a
+      // time (the send queue of a transactional producer) keeps every partition in the transaction.
+      const topic = await createTopic('eos-concurrent', 6)
+      const producer = transport.producer({ transactionalId: `tx-${randomUUID()}` })
+      const consumer = transport.consumer({ isolationLevel: 'read_committed' })
+      try {
+        const tx = await producer.beginTransaction()
+        await Promise.all(
+          rangeOf(6).map((partition) => tx.send([{ topic, partition, value: Buffer.from(`p${partition}`) }])),
+        )
+        await tx.commit()
+        await consumer.assign(
+          rangeOf(6).map((partition) => ({ topic, partition, from: 'earliest' as const })),
+        )
+        const records = await pollUntil(consumer, (all) => all.length >= 6)
+        assert.deepEqual(
+          records.map((r) => r.value!.toString()).sort(),
+          rangeOf(6).map((p) => `p${p}`),
+        )
+      } finally {
+        await consumer.close()
+        await producer.close()
+      }
+    })
+
     test('offsets of many partitions and two topics sent in one transaction are all committed with it', async () => {
       const a = await createTopic('eos-a', 3)
       const b = await createTopic('eos-b', 2)
