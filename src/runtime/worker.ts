@@ -32,6 +32,9 @@ import { backgroundSleep, systemClock, type Clock } from './clock.js'
 import { decodeAssignment, TaskAssignor } from './assignment/index.js'
 import { AtLeastOnce } from './commit/at-least-once.js'
 import { Committer } from './commit/committer.js'
+import { ExactlyOnce } from './commit/exactly-once.js'
+import type { CommitProtocol } from './commit/protocol.js'
+import { Transactions } from './commit/transactions.js'
 import { classify } from './faults.js'
 import { claimIdentity, type WorkerIdentity } from './identity.js'
 import type { LogFields, LogLevel, LogSink } from './log.js'
@@ -50,7 +53,12 @@ export interface WorkerConfig {
   processors: ProcessorSpec[]
   /** Topics to create when missing (empty when the app does not create topics). */
   topics: NewTopic[]
-  /** @default 1000 */
+  /**
+   * 'exactly_once': one transactional producer per worker; outputs, changelog writes and source
+   * offsets commit in one transaction per commit interval (commit/exactly-once.ts). @default 'at_least_once'
+   */
+  guarantee?: 'at_least_once' | 'exactly_once'
+  /** @default 1000 (100 under exactly-once) */
   commitIntervalMs?: number
   /** Commit as soon as this many records were processed since the last commit. @default 10000 */
   commitEvery?: number
@@ -106,6 +114,8 @@ type Optional =
 type Resolved = Required<Omit<WorkerConfig, Optional | 'workerId'>> &
   Pick<WorkerConfig, Optional> & { workerId: string }
 
+/** A worker that dies mid-transaction holds its partitions' last stable offset this long at most. */
+const TRANSACTION_TIMEOUT_MS = 10_000
 const RETRY_MIN_MS = 100
 const RETRY_MAX_MS = 5_000
 
@@ -119,7 +129,8 @@ export class Worker {
   #producer: Producer | undefined
   #batcher: OutputBatcher | undefined
   #consumer: Consumer | undefined
-  #protocol: AtLeastOnce | undefined
+  #protocol: (CommitProtocol & { abort?: (why: string) => Promise<void> }) | undefined
+  #transactions: Transactions | undefined
   #committer: Committer | undefined
   #watchdog: Watchdog | undefined
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' = 'new'
@@ -145,8 +156,10 @@ export class Worker {
   readonly done: Promise<void>
 
   constructor(config: WorkerConfig) {
+    const exactlyOnce = config.guarantee === 'exactly_once'
     this.config = {
-      commitIntervalMs: 1000,
+      guarantee: 'at_least_once',
+      commitIntervalMs: exactlyOnce ? 100 : 1000,
       commitEvery: 10_000,
       maxBufferedRecords: 2_000,
       sessionTimeoutMs: 10_000,
@@ -233,12 +246,17 @@ export class Worker {
     }
   }
 
+  /** Under exactly-once, what this worker reads of its own topics is only what was committed. */
+  get #isolation(): 'read_committed' | 'read_uncommitted' {
+    return this.config.guarantee === 'exactly_once' ? 'read_committed' : 'read_uncommitted'
+  }
+
   get #stateHost(): StateHost {
     const { transport, clock } = this.config
-    const isolationLevel = 'read_uncommitted' as const
+    const isolationLevel = this.#isolation
     return {
       clock,
-      guarantee: 'at_least_once',
+      guarantee: this.config.guarantee,
       stateDir: this.#identity?.dir,
       workerId: this.config.workerId,
       sendChangelog: (records, done) => {
@@ -295,9 +313,22 @@ export class Worker {
       this.#state = 'failed'
       throw error
     }
-    this.#producer = transport.producer({ clientId: this.config.workerId })
-    const producer = this.#producer
-    this.#batcher = new OutputBatcher((records) => producer.send(records))
+    if (this.config.guarantee === 'exactly_once') {
+      // The transactional id is the app's and the worker's persisted id (never the pid): a restarted
+      // worker fences its former self and aborts the transaction it left open at once.
+      const producer = transport.producer({
+        clientId: this.config.workerId,
+        transactionalId: `${appId}-${this.config.workerId}`,
+        transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+      })
+      this.#producer = producer
+      const transactions = (this.#transactions = new Transactions(producer))
+      this.#batcher = new OutputBatcher((records) => transactions.send(records))
+    } else {
+      const producer = transport.producer({ clientId: this.config.workerId })
+      this.#producer = producer
+      this.#batcher = new OutputBatcher((records) => producer.send(records))
+    }
     const topics = this.#sourceTopics()
     if (topics.length > 0) {
       await this.#join()
@@ -341,10 +372,21 @@ export class Worker {
       clientId: this.config.workerId,
       offsetReset: this.config.offsetReset,
       sessionTimeoutMs: this.config.sessionTimeoutMs,
+      isolationLevel: this.#isolation,
       ...(this.config.groupInstanceId ? { groupInstanceId: this.config.groupInstanceId } : {}),
     })
     this.#consumer = consumer
-    this.#protocol = new AtLeastOnce(consumer)
+    this.#protocol =
+      this.config.guarantee === 'exactly_once'
+        ? new ExactlyOnce({
+            consumer,
+            transactions: this.#transactions!,
+            batcher: this.#batcher!,
+            tasks: () => this.#tasks.tasks(),
+            rewind: (why) => this.#rewindAll(why),
+            quiesceMs: this.config.processingTimeoutMs,
+          })
+        : new AtLeastOnce(consumer)
     this.#committer = new Committer(this.#protocol)
     const assignor = this.config.assignor?.(this.subtopologies, this) ?? this.#taskAssignor()
     await consumer.subscribe(
@@ -446,6 +488,40 @@ export class Worker {
       )
     await Promise.all(tasks.map((t) => t.close(false)))
     this.#drop(tasks, partitions)
+    // Their outputs are in the worker's open transaction: it aborts, and the other tasks redo theirs.
+    if (this.config.guarantee === 'exactly_once' && tasks.length > 0)
+      await this.#committer
+        ?.run(() => this.#protocol!.abort!(`tasks ${tasks.map((t) => t.id).join(', ')} were lost`))
+        .catch((e: unknown) => this.#log('warn', `aborting the transaction failed: ${String(e)}`))
+  }
+
+  /**
+   * Exactly-once: every task is closed dirty (its store is rebuilt from the committed changelog)
+   * and started again from the group's committed offsets, after an aborted transaction.
+   */
+  async #rewindAll(why: string): Promise<void> {
+    const consumer = this.#consumer
+    const tasks = this.#tasks.tasks()
+    if (tasks.length === 0) return
+    this.#log(
+      'warn',
+      `${why}: the transaction was aborted; tasks ${tasks.map((t) => t.id).join(', ')} start again from their last commit`,
+    )
+    await Promise.all(tasks.map((t) => t.close(false)))
+    this.#tasks.remove(tasks)
+    const partitions = tasks.flatMap((t) => [...t.partitions])
+    if (!consumer) return
+    const committed = await consumer.committed(partitions).catch(() => [])
+    const at = new Map(committed.map((o) => [`${o.topic}:${o.partition}`, o.offset]))
+    for (const task of tasks) {
+      for (const tp of task.partitions) {
+        // Never committed: back to the first record the task was given (none given: nothing to redo).
+        const offset = at.get(`${tp.topic}:${tp.partition}`) ?? task.firstOffset(tp.topic)
+        if (offset !== undefined) consumer.seek({ ...tp, offset })
+      }
+    }
+    for (const tp of partitions) this.#paused.delete(`${tp.topic}:${tp.partition}`)
+    if (this.#active()) this.#assign(partitions)
   }
 
   #drop(tasks: StreamTask[], partitions: TopicPartition[]): void {
@@ -639,6 +715,22 @@ export class Worker {
   }
 
   #commitFailed(error: unknown): void {
+    if (
+      this.config.guarantee === 'exactly_once' &&
+      error instanceof TributaryError &&
+      error.code === 'FENCED'
+    ) {
+      // Another process took this worker's transactional id (the same workerId or state directory):
+      // this one is the zombie, and only stopping it ends that.
+      this.#fail(
+        new TributaryError(
+          'FENCED',
+          `${error.message} (another worker runs as ${this.config.workerId}, with transactional id ${this.config.appId}-${this.config.workerId}; this one stops)`,
+          { cause: error },
+        ),
+      )
+      return
+    }
     const kind = classify(error)
     if (kind === 'fatal')
       this.#fail(new TributaryError('KAFKA', `commit failed: ${String(error)}`, { cause: error }))

@@ -339,7 +339,11 @@ export class App {
   ): Promise<unknown> {
     if (!this.#worker || !this.#transport)
       throw new TributaryError('CLOSED', `App "${this.id}" is not running: start it before asking`)
-    this.#replies ??= new ReplyRouter(this.#transport, this.id)
+    this.#replies ??= new ReplyRouter(
+      this.#transport,
+      this.id,
+      this.settings.processingGuarantee === 'exactly_once' ? 'read_committed' : 'read_uncommitted',
+    )
     const router = this.#replies
     await router.start()
     // Encoded first: a record the codec refuses fails the ask before a reply is awaited.
@@ -393,6 +397,7 @@ export class App {
       transport: this.#transport,
       processors,
       topics: toCreate,
+      guarantee: s.processingGuarantee,
       commitIntervalMs: s.commitIntervalMs,
       commitEvery: s.commitEvery,
       maxBufferedRecords: s.maxBufferedRecords,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { TributaryError } from '../errors.js'
-import type { Consumer, Transport } from '../transport/types.js'
+import type { Consumer, IsolationLevel, Transport } from '../transport/types.js'
 
 export const REPLY_TO = 'tributary.reply-to'
 export const CORRELATION_ID = 'tributary.correlation-id'
@@ -26,10 +26,13 @@ export class ReplyRouter {
   #starting: Promise<void> | undefined
   #loop: Promise<void> | undefined
   #stopped = false
+  readonly #isolationLevel: IsolationLevel
 
-  constructor(transport: Transport, appId: string) {
+  /** Under exactly-once the replies are written in transactions: only committed ones are read. */
+  constructor(transport: Transport, appId: string, isolationLevel: IsolationLevel = 'read_uncommitted') {
     this.#transport = transport
     this.topic = replyTopic(appId)
+    this.#isolationLevel = isolationLevel
   }
 
   /** Creates the reply topic if needed and starts reading it from its end. */
@@ -39,7 +42,7 @@ export class ReplyRouter {
       await admin.createTopics([{ topic: this.topic, partitions: 1 }]).catch((error: unknown) => {
         if (!(error instanceof TributaryError && error.code === 'TOPIC_EXISTS')) throw error
       })
-      const consumer = this.#transport.consumer()
+      const consumer = this.#transport.consumer({ isolationLevel: this.#isolationLevel })
       await consumer.assign([{ topic: this.topic, partition: 0, from: 'latest' }])
       this.#consumer = consumer
       this.#loop = this.#read(consumer)

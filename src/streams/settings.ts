@@ -22,7 +22,13 @@ export interface AppSettings {
   topicReplicationFactor?: number
   /** What agents do with records that fail to decode or process. @default 'fail' */
   errors?: ErrorPolicy
-  /** Commit processed offsets at least this often. @default 1000 */
+  /**
+   * 'exactly_once': each worker commits its outputs, table changelogs and source offsets in one
+   * Kafka transaction per commit interval, and reads its internal topics read_committed; a crash
+   * then neither loses nor repeats an effect. @default 'at_least_once'
+   */
+  processingGuarantee?: 'at_least_once' | 'exactly_once'
+  /** Commit processed offsets at least this often. @default 1000 (100 under exactly_once) */
   commitIntervalMs?: number
   /** ...and as soon as this many records were processed since the last commit. @default 10000 */
   commitEvery?: number
@@ -89,6 +95,7 @@ export const SETTINGS = keysOf<AppSettings>({
   topicPartitions: true,
   topicReplicationFactor: true,
   errors: true,
+  processingGuarantee: true,
   commitIntervalMs: true,
   commitEvery: true,
   maxBufferedRecords: true,
@@ -127,6 +134,13 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
       `App setting errors must be one of ${POLICIES.join(', ')}, got "${String(errors)}"`,
     )
   }
+  const processingGuarantee = settings.processingGuarantee ?? 'at_least_once'
+  if (processingGuarantee !== 'at_least_once' && processingGuarantee !== 'exactly_once') {
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App setting processingGuarantee must be at_least_once or exactly_once, got "${String(processingGuarantee)}"`,
+    )
+  }
   const offsetReset = settings.offsetReset ?? 'earliest'
   if (offsetReset !== 'earliest' && offsetReset !== 'latest') {
     throw new TributaryError(
@@ -141,7 +155,12 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     topicPartitions: positive('topicPartitions', settings.topicPartitions ?? 1),
     topicReplicationFactor: positive('topicReplicationFactor', settings.topicReplicationFactor ?? 1),
     errors,
-    commitIntervalMs: positive('commitIntervalMs', settings.commitIntervalMs ?? 1000, 10),
+    processingGuarantee,
+    commitIntervalMs: positive(
+      'commitIntervalMs',
+      settings.commitIntervalMs ?? (processingGuarantee === 'exactly_once' ? 100 : 1000),
+      10,
+    ),
     commitEvery: positive('commitEvery', settings.commitEvery ?? 10_000),
     maxBufferedRecords: positive('maxBufferedRecords', settings.maxBufferedRecords ?? 2_000),
     sessionTimeoutMs: positive('sessionTimeoutMs', settings.sessionTimeoutMs ?? 10_000, 1000),

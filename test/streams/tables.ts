@@ -14,7 +14,7 @@ import { App, json, string } from '../../src/index.js'
 import type { AppSettings, LogLevel, Table, WorkerStats } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
-import { readRecords } from '../transport/helpers.js'
+import { pollUntil, readRecords } from '../transport/helpers.js'
 import { waitUntil } from '../helpers/wait.js'
 
 export interface TablesTarget {
@@ -141,6 +141,46 @@ export function tablesBehaviour(target: TablesTarget): void {
       )
       const latest = new Map(records.map((r) => [r.key!.toString(), Number(r.value!.toString())]))
       assert.deepEqual(latest, expected)
+    })
+
+    test('exactly-once: counts into a table with outputs, committed in transactions and read read_committed', async () => {
+      const id = unique('eos')
+      const topic = unique('likes')
+      const outTopic = unique('counts-out')
+      const app = new App(settings(id, { processingGuarantee: 'exactly_once' }))
+      const likes = app.topic(topic, { key: string, value: json<Like>() })
+      const out = app.topic(outTopic, { key: string, value: string })
+      const counts = app.table<string | null, number>('counts', { default: 0 })
+      app.agent(
+        'count',
+        likes,
+        async function* (stream) {
+          for await (const like of stream) yield String(counts.update(like.key, (n) => n + 1))
+        },
+        { tables: [counts], sink: [out] },
+      )
+      await app.start()
+      let expected = new Map<string, number>()
+      try {
+        expected = await sendLikes(topic, 2_000, 20)
+        await counted(counts, 2_000)
+        await app.worker!.flush()
+      } finally {
+        await app.stop()
+      }
+      const consumer = transport.consumer({ isolationLevel: 'read_committed' })
+      await consumer.assign(
+        [0, 1, 2].map((partition) => ({ topic: outTopic, partition, from: 'earliest' as const })),
+      )
+      const outputs = await pollUntil(consumer, (all) => all.length >= 2_000)
+      await consumer.close()
+      assert.equal(outputs.length, 2_000)
+      const last = new Map<string, number>()
+      for (const r of outputs)
+        last.set(r.key!.toString(), Math.max(last.get(r.key!.toString()) ?? 0, Number(r.value!.toString())))
+      assert.deepEqual(last, expected)
+      const committedTotal = (await transport.admin().listGroupOffsets(id)).reduce((n, o) => n + o.offset, 0)
+      assert.equal(committedTotal, 2_000)
     })
 
     test('100,000 updates of one key across 20 commits add about 20 changelog records, not 100,000', async () => {

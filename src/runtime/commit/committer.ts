@@ -22,8 +22,16 @@ export class Committer {
     return next
   }
 
+  /** Runs `fn` between two commits, never during one (an abort under exactly-once). */
+  run(fn: () => Promise<void>): Promise<void> {
+    const next = this.#chain.then(fn)
+    this.#chain = next.catch(() => undefined)
+    return next
+  }
+
   async #run(tasks: readonly StreamTask[]): Promise<void> {
-    if (tasks.length === 0) return
+    // Exactly-once commits without tasks too: app.send() and timers write into the transaction.
+    if (tasks.length === 0 && this.protocol.guarantee === 'at_least_once') return
     const prepared = await this.protocol.prepare(tasks)
     try {
       await this.protocol.commit(prepared)

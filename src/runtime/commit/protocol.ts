@@ -29,4 +29,8 @@ export interface CommitProtocol {
   postCommit(prepared: PreparedCommit): void
   /** A commit failed: what must be undone (nothing under at-least-once; abort and rewind under exactly-once). */
   onFailure(prepared: PreparedCommit, error: unknown): Promise<void>
+  /** What this worker committed, per partition it owns. */
+  readonly committed: ReadonlyMap<string, number>
+  /** Forgets partitions this worker no longer owns. */
+  forget(partitions: readonly { topic: string; partition: number }[]): void
 }

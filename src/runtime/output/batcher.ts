@@ -126,6 +126,20 @@ export class OutputBatcher {
     this.#gated = true
   }
 
+  /** Sends what is queued now, then holds every later send back: the line a transaction's commit draws. */
+  sendThenClose(): void {
+    this.#flush()
+    this.#gated = true
+  }
+
+  /** Drops what the gate holds, telling each sender `error` (a transaction aborted: its tasks redo them). */
+  discard(error: Error): void {
+    const waiters = this.#waiters
+    this.#records = []
+    this.#waiters = []
+    for (const w of waiters) settle(w, error)
+  }
+
   /** Lets the held sends go, as one batch. */
   open(): void {
     this.#gated = false

@@ -65,6 +65,8 @@ export class StreamTask implements HeldOutputs {
   readonly runners: readonly Runner[]
   readonly #byTopic = new Map<string, Runner[]>()
   readonly #positions = new Map<string, number>()
+  /** The first offset pushed per topic: where a rewind goes when nothing was committed yet. */
+  readonly #firsts = new Map<string, number>()
   readonly #caps = new Set<Cap>()
   #lastTopic: string | undefined
   #lastRunners: Runner[] | undefined
@@ -146,6 +148,7 @@ export class StreamTask implements HeldOutputs {
       this.#lastTracker = this.trackers.get(topic)!
     }
     const runners = this.#lastRunners!
+    if (!this.#positions.has(topic)) this.#firsts.set(topic, record.offset)
     this.#positions.set(topic, record.offset + 1)
     const entry = this.#lastTracker!.hand(record, runners.length)
     for (let i = 0; i < runners.length; i++) runners[i]!.queue.push(entry)
@@ -175,6 +178,11 @@ export class StreamTask implements HeldOutputs {
     let onClock = 0
     for (const runner of this.runners) onClock += runner.heldOnClock()
     return this.inFlight() <= onClock
+  }
+
+  /** The offset of the first record this task was given of `topic`. */
+  firstOffset(topic: string): number | undefined {
+    return this.#firsts.get(topic)
   }
 
   position(topic: string): number | undefined {
@@ -331,6 +339,9 @@ export class StreamTask implements HeldOutputs {
   }
 
   #undelivered(error: Error): void {
+    // A closed task's outputs no longer matter: its records are redone by whoever runs it next
+    // (an aborted transaction drops them on purpose).
+    if (this.#state === 'closed') return
     // An output that cannot be delivered must not be committed past: its records stay held.
     this.fail(
       new TributaryError('KAFKA', `task ${this.id}: an output could not be delivered: ${error.message}`, {

@@ -112,6 +112,8 @@ describe('Committer', () => {
         await undo.promise
         order.push('undo done')
       },
+      committed: new Map(),
+      forget: () => undefined,
     }
     const committer = new Committer(protocol)
     let rejected: unknown
