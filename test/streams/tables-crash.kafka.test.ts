@@ -31,7 +31,7 @@ interface Run {
   env: Record<string, string>
 }
 
-function startWorker(run: Run): Promise<ChildProcess> {
+function startWorker(run: Run, workerId = 'counter', stateDir = run.stateDir): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
       ...process.env,
@@ -39,8 +39,8 @@ function startWorker(run: Run): Promise<ChildProcess> {
       IN: run.input,
       OUT: run.output,
       BROKER: testBroker(),
-      WORKER_ID: 'counter',
-      STATE_DIR: run.stateDir,
+      WORKER_ID: workerId,
+      STATE_DIR: stateDir,
       ...run.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,11 +96,34 @@ async function readAll(transport: Transport, topic: string): Promise<Array<[stri
   return records
 }
 
-/** Runs the counter through five SIGKILLs and a final graceful stop; returns the table and the outputs. */
-async function crashRun(t: TestContext, env: Record<string, string>) {
-  const transport = openTransport(testBroker())
+/** The exact-counts checks of exactly-once: every key at the truth, each count once in the committed output. */
+function assertExact(table: Map<string, number>, outputs: Map<string, number[]>): void {
+  assert.equal(table.size, KEYS)
+  for (let k = 0; k < KEYS; k++) {
+    const key = `k${k}`
+    assert.equal(table.get(key), PER_KEY, `${key}: the table's count`)
+    assert.deepEqual(
+      outputs.get(key) ?? [],
+      Array.from({ length: PER_KEY }, (_, i) => i + 1),
+      `${key}: each count once, in order, in the committed output`,
+    )
+  }
+}
+
+async function results(transport: Transport, run: Run) {
+  const table = new Map(await readAll(transport, `${run.appId}-counts-changelog`))
+  const outputs = new Map<string, number[]>()
+  for (const [key, count] of await readAll(transport, run.output)) {
+    const list = outputs.get(key) ?? []
+    list.push(count)
+    outputs.set(key, list)
+  }
+  return { table, outputs }
+}
+
+function newRun(env: Record<string, string>): Run {
   const id = randomUUID().slice(0, 8)
-  const run: Run = {
+  return {
     appId: `crash-${id}`,
     input: `crash-in-${id}`,
     output: `crash-out-${id}`,
@@ -108,13 +131,23 @@ async function crashRun(t: TestContext, env: Record<string, string>) {
     // Slowed a little and committing often: the kills land between commits, with work in flight.
     env: { SLOW_EVERY: '50', COMMIT_MS: '200', ...env },
   }
+}
+
+async function setUp(transport: Transport, run: Run): Promise<void> {
+  await transport.admin().createTopics([
+    { topic: run.input, partitions: 6 },
+    { topic: run.output, partitions: 6 },
+  ])
+  await produce(transport, run.input)
+}
+
+/** Runs the counter through five SIGKILLs and a final graceful stop; returns the table and the outputs. */
+async function crashRun(t: TestContext, env: Record<string, string>) {
+  const transport = openTransport(testBroker())
+  const run = newRun(env)
   let worker: ChildProcess | undefined
   try {
-    await transport.admin().createTopics([
-      { topic: run.input, partitions: 6 },
-      { topic: run.output, partitions: 6 },
-    ])
-    await produce(transport, run.input)
+    await setUp(transport, run)
     worker = await startWorker(run)
     for (let i = 0; i < KILLS; i++) {
       // A random point in the i-th sixth of the input.
@@ -146,13 +179,7 @@ async function crashRun(t: TestContext, env: Record<string, string>) {
     worker.kill('SIGTERM')
     const [code] = (await once(worker, 'exit')) as [number | null]
     assert.equal(code, 0, 'the last worker stopped gracefully')
-    const table = new Map(await readAll(transport, `${run.appId}-counts-changelog`))
-    const outputs = new Map<string, number[]>()
-    for (const [key, count] of await readAll(transport, run.output)) {
-      const list = outputs.get(key) ?? []
-      list.push(count)
-      outputs.set(key, list)
-    }
+    const { table, outputs } = await results(transport, run)
     return { table, outputs }
   } finally {
     if (worker && worker.exitCode === null) worker.kill('SIGKILL')
@@ -192,16 +219,57 @@ test(
   { timeout: 600_000 },
   async (t) => {
     const { table, outputs } = await crashRun(t, { GUARANTEE: 'exactly_once', STORE: 'lmdb://' })
-    assert.equal(table.size, KEYS)
-    for (let k = 0; k < KEYS; k++) {
-      const key = `k${k}`
-      assert.equal(table.get(key), PER_KEY, `${key}: the table's count`)
-      const seen = outputs.get(key) ?? []
-      assert.deepEqual(
-        seen,
-        Array.from({ length: PER_KEY }, (_, i) => i + 1),
-        `${key}: each count once, in order, in the committed output`,
+    assertExact(table, outputs)
+  },
+)
+
+test(
+  'exactly-once: two workers, a third joining midway and one SIGKILLed mid-transaction later: exact counts, and no other worker stops',
+  { timeout: 600_000 },
+  async (t) => {
+    const transport = openTransport(testBroker())
+    const run = newRun({ GUARANTEE: 'exactly_once', STORE: 'lmdb://' })
+    const workers = new Map<string, ChildProcess>()
+    const start = async (id: string): Promise<void> => {
+      workers.set(id, await startWorker(run, id, join(run.stateDir, id)))
+    }
+    const progress = (what: string, share: number) =>
+      waitUntil(what, async () => (await committed(transport, run.appId)) >= share * TOTAL, 180_000)
+    try {
+      await setUp(transport, run)
+      await start('a')
+      await start('b')
+      await progress('a third of the input committed', 1 / 3)
+      await start('c')
+      await progress('two thirds of the input committed', 2 / 3)
+      const a = workers.get('a')!
+      a.kill('SIGKILL')
+      await once(a, 'exit')
+      const atKill = await committed(transport, run.appId)
+      assert.ok(atKill < TOTAL, `the kill landed mid-work: ${atKill} of ${TOTAL} committed`)
+      t.diagnostic(`worker a killed at ${atKill} of ${TOTAL} committed`)
+      await waitUntil(
+        'all the input committed',
+        async () => {
+          for (const id of ['b', 'c'])
+            if (workers.get(id)!.exitCode !== null) throw new Error(`worker ${id} stopped`)
+          return (await committed(transport, run.appId)) === TOTAL
+        },
+        240_000,
       )
+      for (const id of ['b', 'c']) {
+        const worker = workers.get(id)!
+        assert.equal(worker.exitCode, null, `worker ${id} kept running`)
+        worker.kill('SIGTERM')
+        const [code] = (await once(worker, 'exit')) as [number | null]
+        assert.equal(code, 0, `worker ${id} stopped gracefully`)
+      }
+      const { table, outputs } = await results(transport, run)
+      assertExact(table, outputs)
+    } finally {
+      for (const w of workers.values()) if (w.exitCode === null) w.kill('SIGKILL')
+      await transport.close()
+      rmSync(run.stateDir, { recursive: true, force: true })
     }
   },
 )
