@@ -141,6 +141,8 @@ export class Worker {
   #failure: Error | undefined
   #outage: { since: number; error: unknown } | undefined
   #stopping: Promise<void> | undefined
+  /** halt() ran: nothing more is committed, even by the rebalance callbacks of the consumer's close. */
+  #halted = false
   #rejoining: Promise<void> | undefined
   #generation: GenerationInfo | undefined
   /** The tasks the latest plan gives this worker (pending hand-overs included): advertised at the next join. */
@@ -463,6 +465,7 @@ export class Worker {
   }
 
   async #revoke(partitions: TopicPartition[]): Promise<void> {
+    if (this.#halted) return
     const tasks = this.#tasks.tasksOf(partitions)
     await this.#suspend(tasks)
     try {
@@ -737,6 +740,11 @@ export class Worker {
     else this.#log('warn', `commit failed (${kind}; the next commit tries again): ${String(error)}`)
   }
 
+  /** Transactions this worker committed (exactly-once; 0 otherwise). */
+  get transactionsCommitted(): number {
+    return this.#transactions?.committed ?? 0
+  }
+
   /** A source topic's partition count, as read at start (topics read by tasks with stores only). */
   partitionCount(topic: string): number | undefined {
     return this.#partitionCounts.get(topic)
@@ -810,6 +818,30 @@ export class Worker {
     this.#failure = error
     this.#log('error', error.message)
     void this.#shutdown().catch(() => undefined)
+  }
+
+  /**
+   * Stops as a killed process would (for the test driver's restart with `crash`): no final commit,
+   * no flush, no checkpoint; the tasks are closed dirty and an open transaction is left to abort.
+   */
+  halt(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#halted = true
+      this.#state = 'stopping'
+      this.config.clock.clearTimeout(this.#commitTimer)
+      this.#watchdog?.stop()
+      const tasks = this.#tasks.tasks()
+      await Promise.all(tasks.map((t) => t.close(false)))
+      this.#tasks.remove(tasks)
+      await this.#loop
+      await this.#consumer?.close().catch(() => undefined)
+      await this.#producer?.close().catch(() => undefined)
+      this.#identity?.release()
+      clearInterval(this.#keepAlive)
+      this.#state = 'stopped'
+      this.#resolveDone()
+    })()
+    return this.#stopping
   }
 
   /** Graceful stop: finish in-flight records, commit, leave the group. Safe to call twice. */

@@ -9,6 +9,9 @@
  * created (timestamps accepted at any distance from now) -> worker started. close() undoes it all,
  * the app's own settings included, so the same App object may be driven again.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { TributaryError } from '../errors.js'
 import { ManualClock } from '../runtime/clock.js'
 import { dlqTopic } from '../runtime/output/dead-letter.js'
@@ -16,6 +19,7 @@ import { createMissingTopics } from '../runtime/topics.js'
 import type { Worker } from '../runtime/worker.js'
 import type { App } from '../streams/app.js'
 import type { ResolvedSettings } from '../streams/settings.js'
+import type { Table } from '../streams/table.js'
 import type { Topic } from '../streams/topic.js'
 import { getMemoryBroker, type MemoryBroker } from '../transport/memory/broker.js'
 import { createMemoryTransport, resetMemoryBroker } from '../transport/memory/transport.js'
@@ -64,6 +68,8 @@ export class TestDriver {
   readonly #broker: MemoryBroker
   readonly #transport: Transport
   readonly #producer: Producer
+  /** The app's state directory while driven: its own, so that restart() finds its stores again. */
+  readonly #stateDir: string
   /** Declared and internal topics by name, to decode a topic read by name. */
   readonly #topics: Map<string, AnyTopic>
   #worker: Worker | undefined
@@ -87,6 +93,7 @@ export class TestDriver {
     // Nothing of the driver's world holds the process open (see keepAlive in #start).
     this.#broker.pollsHoldProcess = false
     this.#producer = this.#transport.producer({ clientId: 'tributary-test-driver' })
+    this.#stateDir = mkdtempSync(join(tmpdir(), 'tributary-test-driver-'))
   }
 
   /** Starts the app's worker on a private embedded broker; resolves once it joined its group. */
@@ -117,6 +124,7 @@ export class TestDriver {
       // The driver's broker is new: every record piped is read, whatever the app says for production.
       offsetReset: 'earliest',
       workerId: `${app.id}-test-driver`,
+      stateDir: this.#stateDir,
       // The app's timers run on the driver's clock: advanceTime() fires them.
       clock: this.clock,
       // A test that fails before close() must still end: the driver's worker holds no process open.
@@ -135,10 +143,51 @@ export class TestDriver {
       return spec
     })
     await createMissingTopics(this.#transport.admin(), topics)
-    const worker = (this.#worker = await app.start())
+    await this.#startWorker()
+  }
+
+  async #startWorker(): Promise<void> {
+    const worker = (this.#worker = await this.app.start())
     worker.done.catch((error: unknown) => {
       this.#failure ??= error instanceof Error ? error : new Error(String(error))
     })
+  }
+
+  /**
+   * Stops the app and starts it again on the same broker and state directory, so that its tables
+   * are restored: from their changelogs, and with `lmdb://` stores from what is on disk. By default
+   * a graceful stop (everything processed is committed and checkpointed); with `crash: true` the
+   * worker stops as a killed process would: nothing more is committed or flushed, so the restart
+   * redoes what followed the last commit (at-least-once repeats it, exactly-once aborts it).
+   * Resolves once the restarted worker has joined its group; settle() then waits for the restore.
+   */
+  async restart(options: { crash?: boolean } = {}): Promise<void> {
+    this.#check()
+    // Nothing of the driver's world holds the process open: this does, while the app stops and starts.
+    const hold = setInterval(() => undefined, 1_000)
+    try {
+      if (options.crash) await this.#worker?.halt()
+      if (!(await this.#stopWithin(this.#options.settleTimeoutMs)))
+        throw new TributaryError(
+          'TIMEOUT',
+          `App "${this.app.id}" did not stop within ${this.#options.settleTimeoutMs} ms for the restart`,
+        )
+      this.#worker = undefined
+      await this.#startWorker()
+    } finally {
+      clearInterval(hold)
+    }
+  }
+
+  /** The table's entries once everything piped is processed (settle() first). */
+  async table<K, V>(table: Table<K, V, any>, options: SettleOptions = {}): Promise<Map<K, V>> {
+    await this.settle(options)
+    if (this.app.tables.get(table.name) !== table)
+      throw new TributaryError(
+        'INVALID_ARGUMENT',
+        `Table "${table.name}" is not a table of app "${this.app.id}"`,
+      )
+    return new Map(table.entries())
   }
 
   /** The worker running the app's agents (for its counts and state). */
@@ -194,12 +243,21 @@ export class TestDriver {
     try {
       this.#check()
       const worker = this.worker
-      await waitSettled({
-        timeoutMs,
-        pending: () => pendingWork(worker, this.#broker, this.app.id),
-        check: () => this.#check(),
-        timedOut: (pending) => new SettleTimeoutError(timeoutMs, pending),
-      })
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        await waitSettled({
+          timeoutMs: Math.max(1, deadline - Date.now()),
+          pending: () => pendingWork(worker, this.#broker, this.app.id),
+          check: () => this.#check(),
+          timedOut: (pending) => new SettleTimeoutError(timeoutMs, pending),
+        })
+        if (worker.config.guarantee !== 'exactly_once') return
+        // Exactly-once: what the worker wrote is visible (to it, and to read()) once committed; a
+        // commit that had nothing to commit ends the loop.
+        const before = worker.transactionsCommitted
+        await worker.flush()
+        if (worker.transactionsCommitted === before) return
+      }
     } catch (error) {
       this.#reported = true
       throw error
@@ -279,6 +337,7 @@ export class TestDriver {
       this.#worker = undefined
       await this.#transport.close().catch(() => undefined)
       resetMemoryBroker(this.#name)
+      rmSync(this.#stateDir, { recursive: true, force: true })
     }
     if (stuck) {
       const message = `App "${this.app.id}" did not stop within ${this.#options.settleTimeoutMs} ms: a graceful stop waits for the record each agent has in hand and for its outputs (${stuck.join('; ') || 'nothing pending on the broker'})`

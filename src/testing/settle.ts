@@ -18,6 +18,9 @@ export function pendingWork(worker: Worker, broker: MemoryBroker, groupId: strin
   const pending: string[] = []
   const positions = new Map(worker.positions().map((p) => [key(p.topic, p.partition), p.position]))
   const group = broker.groups.get(groupId)
+  // Under exactly-once the worker reads committed records only: records of its open transaction
+  // are not pending for it (the driver commits, and looks again).
+  const readCommitted = worker.config.guarantee === 'exactly_once'
   for (const topic of new Set(worker.config.processors.map((p) => p.topic))) {
     for (const log of broker.topics.get(topic)?.logs ?? []) {
       const k = key(topic, log.partition)
@@ -26,7 +29,7 @@ export function pendingWork(worker: Worker, broker: MemoryBroker, groupId: strin
       // Reading one visible record, rather than comparing with the end offset, skips transaction
       // markers and compacted holes, which a consumer never gets.
       const probe: ConsumedRecord[] = []
-      log.read(from, 1, false, probe)
+      log.read(from, 1, readCommitted, probe)
       if (probe.length === 0) continue
       const where = coordinates(topic, log.partition)
       pending.push(
@@ -36,6 +39,9 @@ export function pendingWork(worker: Worker, broker: MemoryBroker, groupId: strin
       )
     }
   }
+  for (const task of worker.tasks())
+    if (task.state === 'created' || task.state === 'restoring')
+      pending.push(`task ${task.id} is restoring its tables from their changelogs`)
   if (!worker.parked()) {
     const queued = worker.committedOffsets().reduce((n, p) => n + p.queued, 0)
     const busy =

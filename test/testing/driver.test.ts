@@ -404,3 +404,73 @@ describe('TestDriver with app timers and event time', () => {
     }
   })
 })
+
+describe('the test driver with tables', () => {
+  const tableApp = (store = 'memory://') => {
+    const app = new App({ id: `tables-${Math.random().toString(36).slice(2)}`, topicPartitions: 2, store })
+    const likes = app.topic('likes', { key: string, value: string })
+    const counts = app.table<string | null, number>('counts', { default: 0 })
+    const out = app.topic('counts', { key: string, value: string })
+    app.agent(
+      'count',
+      likes,
+      async function* (stream) {
+        for await (const like of stream) yield String(counts.update(like.key, (n) => n + 1))
+      },
+      { tables: [counts], sink: [out] },
+    )
+    return { app, likes, counts, out }
+  }
+
+  test('table() settles and gives the entries; a graceful restart restores them from the changelog', async () => {
+    const { app, likes, counts } = tableApp()
+    const driver = await TestDriver.start(app)
+    try {
+      for (const key of ['a', 'b', 'a', 'c', 'a']) await driver.pipe(likes, { key, value: 'like' })
+      assert.deepEqual(
+        await driver.table(counts),
+        new Map([
+          ['a', 3],
+          ['b', 1],
+          ['c', 1],
+        ]),
+      )
+      await driver.restart()
+      assert.deepEqual(
+        await driver.table(counts),
+        new Map([
+          ['a', 3],
+          ['b', 1],
+          ['c', 1],
+        ]),
+      )
+      await driver.pipe(likes, { key: 'b', value: 'like' })
+      assert.equal((await driver.table(counts)).get('b'), 2)
+      assert.ok(driver.logs.some((l) => /table "counts" restored \d+ records?/.test(l.message)))
+    } finally {
+      await driver.close()
+    }
+  })
+
+  test('a crash restart of an LMDB table redoes what followed the last commit, and an exactly-once one repeats nothing', async () => {
+    for (const guarantee of ['at_least_once', 'exactly_once'] as const) {
+      const { app, likes, counts, out } = tableApp('lmdb://')
+      app.override({ processingGuarantee: guarantee, commitIntervalMs: 60_000 })
+      const driver = await TestDriver.start(app)
+      try {
+        await driver.pipe(likes, { key: 'a', value: 'like' })
+        await driver.settle()
+        await driver.worker.flush()
+        await driver.pipe(likes, { key: 'a', value: 'like' })
+        await driver.settle()
+        // Killed after the second like was processed and before it was committed.
+        await driver.restart({ crash: true })
+        assert.equal((await driver.table(counts)).get('a'), 2, guarantee)
+        const outputs = (await driver.read(out)).map((r) => r.value)
+        assert.deepEqual(outputs, guarantee === 'exactly_once' ? ['1', '2'] : ['1', '2', '2'], guarantee)
+      } finally {
+        await driver.close()
+      }
+    }
+  })
+})

@@ -203,8 +203,8 @@ export class TaskStores implements StateManager {
     const rate = Math.round((p.restored * 1000) / took)
     const where = `${spec.changelog}[${p.partition}] ${p.from}..${p.end}`
     return p.finishedAt !== undefined
-      ? `task ${this.#taskId}: table "${spec.name}" restored ${p.restored} records from ${where} in ${took} ms (${rate}/s)`
-      : `task ${this.#taskId}: table "${spec.name}" restoring ${where}: ${p.restored} records, ${remaining(p)} to go (${rate}/s)`
+      ? `task ${this.#taskId}: table "${spec.name}" restored ${records(p.restored)} from ${where} in ${took} ms (${rate}/s)`
+      : `task ${this.#taskId}: table "${spec.name}" restoring ${where}: ${records(p.restored)}, ${remaining(p)} to go (${rate}/s)`
   }
 
   #progressFields(spec: StoreSpec, p: RestoreProgress): LogFields {
@@ -279,5 +279,7 @@ export class TaskStores implements StateManager {
 }
 
 const RETRY_MS = 500
+
+const records = (n: number): string => `${n} record${n === 1 ? '' : 's'}`
 
 const remaining = (p: RestoreProgress): number => Math.max(0, p.end - p.from - p.restored)
