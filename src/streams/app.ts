@@ -26,6 +26,7 @@ import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
 import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
 import { Stream } from './stream.js'
 import { Table, type TableOptions, type TableReader } from './table.js'
+import { tableQueries } from './table-queries.js'
 import { Topic, type TopicOptions } from './topic.js'
 import type { ErrorPolicy, OutgoingRecord } from './types.js'
 
@@ -411,7 +412,7 @@ export class App {
       ...(s.groupInstanceId !== undefined ? { groupInstanceId: s.groupInstanceId } : {}),
       ...(s.clock ? { clock: s.clock } : {}),
       ...(s.log ? { log: s.log } : {}),
-      advertisedUrl: () => this.#ops?.url ?? null,
+      advertisedUrl: () => this.#advertisedUrl(),
       ...(hooks.onStarting ? { onStarting: hooks.onStarting } : {}),
     })
     this.#worker = worker
@@ -428,8 +429,12 @@ export class App {
             errors: t.errors,
             lastRunAt: t.lastRunAt ?? null,
           }))
+        const tables =
+          this.#tables.size > 0
+            ? tableQueries(worker, this.#storeSpecs, () => this.#advertisedUrl())
+            : undefined
         this.#ops = await startOpsServer({
-          provider: workerOps(worker, this.#transport.admin(), timers),
+          provider: { ...workerOps(worker, this.#transport.admin(), timers), ...(tables ? { tables } : {}) },
           ...s.web,
         })
       }
@@ -474,6 +479,11 @@ export class App {
   /** Whether the app's own settings name a broker (without one it runs on the embedded memory://). */
   get brokerGiven(): boolean {
     return this.#given.broker !== undefined
+  }
+
+  /** What this worker advertises to the group for table requests: the setting, else the ops server's URL. */
+  #advertisedUrl(): string | null {
+    return this.settings.advertisedUrl ?? this.#ops?.url ?? null
   }
 
   /** The ops server's address while running, e.g. http://127.0.0.1:6066. */

@@ -63,6 +63,12 @@ export interface AppSettings {
    * leaves the group so that its partitions move to workers that make progress. @default 300000
    */
   processingTimeoutMs?: number
+  /**
+   * The URL other workers reach this one's ops server at, advertised to the group: table requests
+   * for keys this worker holds are forwarded there. Set it when the server binds a wildcard or sits
+   * behind a proxy. @default the ops server's own URL
+   */
+  advertisedUrl?: string
   /** The ops HTTP server (/health, /stats, /metrics); false for none. @default { port: 6066, host: '127.0.0.1' } */
   web?: { port?: number; host?: string } | false
   /**
@@ -79,8 +85,8 @@ export interface AppSettings {
   log?: LogSink
 }
 
-export type ResolvedSettings = Required<Omit<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId'>> &
-  Pick<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId'>
+type Unset = 'log' | 'clock' | 'workerId' | 'groupInstanceId' | 'advertisedUrl'
+export type ResolvedSettings = Required<Omit<AppSettings, Unset>> & Pick<AppSettings, Unset>
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 
@@ -108,10 +114,27 @@ export const SETTINGS = keysOf<AppSettings>({
   groupInstanceId: true,
   processingTimeoutMs: true,
   web: true,
+  advertisedUrl: true,
   clock: true,
   keepAlive: true,
   log: true,
 })
+
+function advertised(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    throw new TributaryError(
+      'INVALID_ARGUMENT',
+      `App setting advertisedUrl must be an http(s) URL, got "${url}"`,
+    )
+  return url.replace(/\/+$/, '')
+}
 
 export function resolveSettings(settings: AppSettings): ResolvedSettings {
   knownKeys('App setting', settings, SETTINGS)
@@ -172,6 +195,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     groupInstanceId: settings.groupInstanceId,
     processingTimeoutMs: positive('processingTimeoutMs', settings.processingTimeoutMs ?? 300_000, 1000),
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },
+    advertisedUrl: advertised(settings.advertisedUrl),
     keepAlive: settings.keepAlive ?? true,
     log: settings.log,
     clock: settings.clock,

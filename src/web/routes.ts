@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Registry } from 'prom-client'
 import { TributaryError } from '../errors.js'
 import { snapshotRegistry } from './metrics.js'
-import type { OpsProvider } from './types.js'
+import type { OpsProvider, TableAnswer } from './types.js'
 
 interface Reply {
   status: number
@@ -42,8 +42,12 @@ export function opsHandler(
   ])
 
   return (request, response) => {
-    const path = (request.url ?? '/').split('?', 1)[0] ?? '/'
-    const route = routes.get(path)
+    const url = new URL(request.url ?? '/', 'http://ops')
+    const path = url.pathname
+    const route =
+      path === '/tables' || path.startsWith('/tables/')
+        ? tableRoute(provider, request, url)
+        : routes.get(path)
     const reply: Promise<Reply> =
       route === undefined
         ? Promise.resolve(json(404, { error: 'no such route', routes: [...routes.keys()] }))
@@ -53,6 +57,46 @@ export function opsHandler(
     // Provider errors became a 500 above; the last catch only guards the worker against a bug here.
     void reply.then((r) => send(response, r)).catch(() => response.destroy())
   }
+}
+
+/** Header of a table request forwarded by another worker: it is answered, never forwarded again. */
+export const FORWARDED_HEADER = 'x-tributary-forwarded'
+
+/** /tables, /tables/<name>, /tables/<name>/<key> (keys are URL-encoded). */
+function tableRoute(
+  provider: OpsProvider,
+  request: IncomingMessage,
+  url: URL,
+): (() => Promise<Reply>) | undefined {
+  const tables = provider.tables
+  if (!tables) return undefined
+  const parts = url.pathname
+    .split('/')
+    .slice(2)
+    .map((p) => decodeURIComponent(p))
+  const answer = (a: TableAnswer): Reply => ({
+    ...json(a.status, a.body),
+    ...(a.retryAfterSeconds !== undefined ? { headers: { 'retry-after': String(a.retryAfterSeconds) } } : {}),
+  })
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === ''))
+    return async () => answer(await tables.list())
+  if (parts.length === 1) {
+    const limit = Number(url.searchParams.get('limit') ?? 100)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return () =>
+        Promise.resolve(
+          json(400, {
+            error: `limit must be a whole number from 1 to 10000, got ${url.searchParams.get('limit')}`,
+          }),
+        )
+    const after = url.searchParams.get('after') ?? undefined
+    return async () => answer(await tables.entries(parts[0]!, { limit, after }))
+  }
+  if (parts.length === 2) {
+    const forwarded = request.headers[FORWARDED_HEADER] !== undefined
+    return async () => answer(await tables.get(parts[0]!, parts[1]!, forwarded))
+  }
+  return undefined
 }
 
 function json(status: number, value: unknown): Reply {

@@ -127,6 +127,30 @@ export interface OpsProvider {
   health(): Health
   /** A consistent snapshot of the worker (see WorkerStats). */
   stats(): WorkerStats | Promise<WorkerStats>
+  /** Interactive queries of the app's tables (/tables routes); absent: the routes answer 404. */
+  tables?: TableQueries
+}
+
+/** An answer of a table route: a status, a JSON body, and for 503 how soon to ask again. */
+export interface TableAnswer {
+  status: number
+  body: unknown
+  retryAfterSeconds?: number
+}
+
+/**
+ * The table routes: `GET /tables` (each table, its partitions and their owners), `GET
+ * /tables/<name>?limit=&after=` (this worker's entries, in pages) and `GET /tables/<name>/<key>`,
+ * answered by the key's owner: any other worker forwards the request there.
+ */
+export interface TableQueries {
+  list(): TableAnswer | Promise<TableAnswer>
+  entries(
+    table: string,
+    page: { limit: number; after: string | undefined },
+  ): TableAnswer | Promise<TableAnswer>
+  /** `forwarded`: the request came from another worker (it is answered here, never forwarded again). */
+  get(table: string, key: string, forwarded: boolean): Promise<TableAnswer>
 }
 
 export interface OpsServerOptions {

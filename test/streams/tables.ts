@@ -183,6 +183,76 @@ export function tablesBehaviour(target: TablesTarget): void {
       assert.equal(committedTotal, 2_000)
     })
 
+    test('a table request to either of two workers (on 127.0.0.2 and 127.0.0.3) is answered by the key owner', async () => {
+      const id = unique('iq')
+      const topic = unique('likes')
+      const worker = (n: number) =>
+        counter(id, topic, {
+          workerId: `w${n}`,
+          stateDir: join(stateRoot, id, `w${n}`),
+          web: { host: `127.0.0.${n}`, port: 0 },
+          topicPartitions: 4,
+        })
+      const a = worker(2)
+      const b = worker(3)
+      await a.app.start()
+      await b.app.start()
+      try {
+        const expected = await sendLikes(topic, 400, 20)
+        const total = (): number =>
+          [...a.counts.entries(), ...b.counts.entries()].reduce((n, [, v]) => n + v, 0)
+        await waitUntil('both workers counted every like', () => total() === 400)
+        const urls = [a.app.opsUrl!, b.app.opsUrl!]
+        assert.match(urls[0]!, /^http:\/\/127\.0\.0\.2:\d+$/)
+        assert.match(urls[1]!, /^http:\/\/127\.0\.0\.3:\d+$/)
+        await waitUntil("each worker knows the other one's partitions", async () => {
+          const listing = (await (await fetch(`${urls[0]}/tables`)).json()) as {
+            tables: Array<{ partitions: Array<{ owner: string | null }> }>
+          }
+          const owners = new Set(listing.tables[0]!.partitions.map((p) => p.owner))
+          return owners.size === 2 && urls.every((u) => owners.has(u))
+        })
+        let forwarded = 0
+        const onA = new Set([...a.counts.entries()].map(([k]) => k))
+        assert.throws(
+          () => a.counts.get([...expected.keys()].find((v) => !onA.has(v))!),
+          /which this worker does not hold now/,
+        )
+        for (const [video, count] of expected) {
+          const local = onA.has(video) ? 0 : 1
+          for (const url of urls) {
+            const response = await fetch(`${url}/tables/counts/${video}`)
+            assert.equal(response.status, 200, `${url} ${video}`)
+            const body = (await response.json()) as { value: number; worker: string }
+            assert.equal(body.value, count)
+            assert.equal(body.worker, local === 0 ? 'w2' : 'w3', 'answered by the owner')
+            if ((url === urls[0]) === (local === 1)) forwarded++
+          }
+        }
+        assert.ok(forwarded >= 10, `${forwarded} requests were forwarded to the other worker`)
+        const missing = await fetch(`${urls[1]}/tables/counts/no-such-video`)
+        assert.equal(missing.status, 404)
+        const unknown = await fetch(`${urls[1]}/tables/nope/x`)
+        assert.equal(unknown.status, 404)
+        // This worker's own entries, in pages.
+        const page = (await (await fetch(`${urls[0]}/tables/counts?limit=3`)).json()) as {
+          entries: Array<{ key: string }>
+          next: string | null
+        }
+        assert.equal(page.entries.length, 3)
+        const rest = (await (
+          await fetch(`${urls[0]}/tables/counts?limit=1000&after=${encodeURIComponent(page.next!)}`)
+        ).json()) as {
+          entries: Array<{ key: string }>
+          next: string | null
+        }
+        assert.equal(page.entries.length + rest.entries.length, [...a.counts.entries()].length)
+        assert.equal(rest.next, null)
+      } finally {
+        await Promise.all([a.app.stop(), b.app.stop()])
+      }
+    })
+
     test('100,000 updates of one key across 20 commits add about 20 changelog records, not 100,000', async () => {
       const id = unique('cost')
       const topic = unique('likes')

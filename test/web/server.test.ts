@@ -127,3 +127,53 @@ test('invalid options are refused with INVALID_ARGUMENT before anything listens'
     await assert.rejects(startOpsServer(options), { code: 'INVALID_ARGUMENT' }, JSON.stringify(options))
   }
 })
+
+test('the table routes pass the owner answers through, with Retry-After on a 503, and check limit', async () => {
+  const worker = fakeWorker()
+  const seen: Array<[string, string, boolean]> = []
+  const provider = {
+    ...worker.provider,
+    tables: {
+      list: () => ({ status: 200, body: { tables: [] } }),
+      entries: (table: string, page: { limit: number; after: string | undefined }) => ({
+        status: 200,
+        body: { table, ...page },
+      }),
+      get: (table: string, key: string, forwarded: boolean) => {
+        seen.push([table, key, forwarded])
+        return Promise.resolve(
+          key === 'restoring'
+            ? { status: 503, body: { error: 'partition 1 of table "t" is restoring' }, retryAfterSeconds: 1 }
+            : { status: 200, body: { value: 42 } },
+        )
+      },
+    },
+  }
+  await withServer(provider, async (server) => {
+    const ok = await fetch(`${server.url}/tables/t/${encodeURIComponent('a key/with slash')}`)
+    assert.equal(ok.status, 200)
+    assert.deepEqual(await ok.json(), { value: 42 })
+    const busy = await fetch(`${server.url}/tables/t/restoring`, {
+      headers: { 'x-tributary-forwarded': 'w1' },
+    })
+    assert.equal(busy.status, 503)
+    assert.equal(busy.headers.get('retry-after'), '1')
+    assert.deepEqual(seen, [
+      ['t', 'a key/with slash', false],
+      ['t', 'restoring', true],
+    ])
+    assert.deepEqual(await (await fetch(`${server.url}/tables/t?limit=5&after=k`)).json(), {
+      table: 't',
+      limit: 5,
+      after: 'k',
+    })
+    assert.equal((await fetch(`${server.url}/tables/t?limit=0`)).status, 400)
+    assert.equal((await fetch(`${server.url}/tables`)).status, 200)
+  })
+})
+
+test('without tables, the table routes are unknown', async () => {
+  await withServer(fakeWorker().provider, async (server) => {
+    assert.equal((await fetch(`${server.url}/tables/t/k`)).status, 404)
+  })
+})
