@@ -88,7 +88,7 @@ describe('the README', () => {
 describe('the examples', () => {
   for (const example of [
     'examples/demo.ts',
-    ...['data', 'producer', 'printer', 'branch'].map((n) => `examples/taxi/${n}.ts`),
+    ...['data', 'producer', 'printer', 'branch', 'vendors'].map((n) => `examples/taxi/${n}.ts`),
   ]) {
     test(`${example} --help prints its usage and exits`, async () => {
       const run = await node([example, '--help'], repo, 30_000)

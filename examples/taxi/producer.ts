@@ -121,6 +121,8 @@ export async function runWithProducer(
   apps: App[],
   values: Parameters<typeof rideSource>[0] & { broker: string; topic: string; rate: number },
   done: (sent: number) => boolean,
+  /** Runs while the apps still run, once `done` held (e.g. to ask them over HTTP). */
+  before?: () => Promise<void>,
 ): Promise<number> {
   const stop = new AbortController()
   const interrupt = (): void => stop.abort()
@@ -130,6 +132,7 @@ export async function runWithProducer(
     const rides = rideSource({ ...values, rows: values.rows ?? '20' })
     const sent = await produce({ ...values, rides, signal: stop.signal })
     await until(() => done(sent) || stop.signal.aborted, 'the rides to come through', 60_000)
+    await before?.()
     return sent
   } finally {
     process.off('SIGINT', interrupt)

@@ -20,6 +20,7 @@ import {
 } from './broker.js'
 import type { GlobalOptions } from './broker.js'
 import { agentsCommand } from './commands/agents.js'
+import { tablesCommand } from './commands/tables.js'
 import { consumeCommand } from './commands/consume.js'
 import { groupsCommand } from './commands/groups.js'
 import { produceCommand } from './commands/produce.js'
@@ -56,7 +57,7 @@ function version(): string {
 export function buildProgram(context: CliContext): Command {
   const program = new Command('tributary')
     .description(
-      'Kafka command line of Tributary: topics, produce, consume, consumer groups; apps: worker, agents, send',
+      'Kafka command line of Tributary: topics, produce, consume, consumer groups; apps: worker, agents, tables, send',
     )
     .version(version())
     .exitOverride()
@@ -129,6 +130,7 @@ export function buildProgram(context: CliContext): Command {
   program.addCommand(groupsCommand(context))
   program.addCommand(workerCommand(context))
   program.addCommand(agentsCommand(context))
+  program.addCommand(tablesCommand(context))
   program.addCommand(sendCommand(context))
   inheritSettings(program)
   return program

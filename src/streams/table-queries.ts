@@ -146,7 +146,7 @@ export function tableQueries(
         const retry = Number(response.headers.get('retry-after'))
         return {
           status: response.status,
-          body: (await response.json()),
+          body: await response.json(),
           ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
         }
       } catch (error) {

@@ -15,6 +15,7 @@ import { until } from '../../examples/taxi/cli.js'
 import { generateCsv, generateRides } from '../../examples/taxi/data.js'
 import { buildPrinterApp } from '../../examples/taxi/printer.js'
 import { buildProducerApp, produce, sendRides } from '../../examples/taxi/producer.js'
+import { VENDOR_TABLE, buildVendorsApp } from '../../examples/taxi/vendors.js'
 import { AMOUNT_PARTS, parseRides, readRides, type Ride } from '../../examples/taxi/ride.js'
 import { testBroker } from '../helpers/broker.js'
 import { pollUntil } from '../transport/helpers.js'
@@ -307,5 +308,45 @@ test('the producer command, the printer and branch work end to end on the real K
       .deleteTopics(Object.values(topics))
       .catch(() => undefined)
     await transport.close()
+  }
+})
+
+test('vendors counts rides per vendor into a table through a repartition, served over HTTP (memory:// and real Kafka)', async () => {
+  for (const broker of [privateBroker(), testBroker()]) {
+    const id = randomUUID().slice(0, 8)
+    const { app, rides: topic } = buildVendorsApp({
+      broker,
+      id: `taxi-vendors-${id}`,
+      topic: `taxi-rides-${id}`,
+      web: { port: 0 },
+    })
+    const rides = generateRides({ rows: 120, seed: 7 })
+    const expected = new Map<string, number>()
+    for (const ride of rides)
+      expected.set(String(ride.VendorID), (expected.get(String(ride.VendorID)) ?? 0) + 1)
+    await app.start()
+    try {
+      await sendRides(topic, rides, { rate: Infinity })
+      const counts = async (): Promise<Map<string, number>> => {
+        const found = new Map<string, number>()
+        for (const vendor of expected.keys()) {
+          const response = await fetch(`${app.opsUrl}/tables/${VENDOR_TABLE}/${vendor}`)
+          if (response.status === 200) found.set(vendor, ((await response.json()) as { value: number }).value)
+        }
+        return found
+      }
+      let last = new Map<string, number>()
+      await until(
+        () => {
+          void counts().then((c) => (last = c))
+          return [...expected].every(([v, n]) => last.get(v) === n)
+        },
+        `the counts per vendor on ${broker}`,
+        60_000,
+      )
+      assert.deepEqual(last, expected)
+    } finally {
+      await app.stop()
+    }
   }
 })
