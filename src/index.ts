@@ -30,6 +30,8 @@ export { DLQ_HEADERS, dlqTopic } from './runtime/output/dead-letter.js'
 // Tables and their stores
 export { Table } from './streams/table.js'
 export type { TableOptions, TableReader } from './streams/table.js'
+export { GlobalTable } from './streams/global-table.js'
+export type { GlobalSend, GlobalTableOptions } from './streams/global-table.js'
 export type { KeyValue } from './state/types.js'
 
 // Timers, leadership and time

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, relative, resolve } from 'node:path'
 import { AGENT_OPTIONS } from '../src/streams/agent.js'
 import { resolveSettings, SETTINGS } from '../src/streams/settings.js'
+import { GLOBAL_TABLE_OPTIONS } from '../src/streams/global-table.js'
 import { TABLE_OPTIONS } from '../src/streams/table.js'
 import { TOPIC_OPTIONS } from '../src/streams/topic.js'
 import { after, describe, test } from 'node:test'
@@ -129,6 +130,10 @@ describe('docs/settings.md', () => {
     assert.deepEqual([...tableUnder(page, 'Topic options').keys()].sort(), [...TOPIC_OPTIONS].sort())
     assert.deepEqual([...tableUnder(page, 'Agent options').keys()].sort(), [...AGENT_OPTIONS].sort())
     assert.deepEqual([...tableUnder(page, 'Table options').keys()].sort(), [...TABLE_OPTIONS].sort())
+    assert.deepEqual(
+      [...tableUnder(page, 'Global table options').keys()].sort(),
+      [...GLOBAL_TABLE_OPTIONS].sort(),
+    )
   })
 
   test('gives the defaults the code applies', () => {

@@ -11,6 +11,8 @@ import { LeaderElector } from '../runtime/leader/leader.js'
 import type { LogFields, LogLevel } from '../runtime/log.js'
 import { Timers, type CronOptions, type TimerCallback, type TimerOptions } from '../runtime/timers/timers.js'
 import { Worker } from '../runtime/worker.js'
+import { GlobalUpdater } from '../runtime/global/updater.js'
+import { createMissingTopics } from '../runtime/topics.js'
 import { startOpsServer } from '../web/server.js'
 import type { OpsServer, TimerStats } from '../web/types.js'
 import { raw } from '../serde/codecs.js'
@@ -18,13 +20,14 @@ import type { StoreSpec } from '../runtime/types.js'
 import type { KeyValue } from '../state/types.js'
 import { partitionForKey } from '../transport/partitioner.js'
 import { openTransport } from '../transport/index.js'
-import type { ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
+import type { NewTopic, ProducerRecord, RecordMetadata, Transport } from '../transport/types.js'
 import { Agent, type AgentBody, type AgentOptions, type Sink } from './agent.js'
 import { compileAgent, type CompileContext } from './compile.js'
 import { compileProcessor, type ProcessorOptions, type StreamProcessor } from './processor.js'
 import { CORRELATION_ID, REPLY_TO, ReplyRouter } from './replies.js'
 import { resolveSettings, type AppSettings, type ResolvedSettings } from './settings.js'
 import { Stream } from './stream.js'
+import { GlobalTable, type GlobalTableOptions } from './global-table.js'
 import { Table, type TableOptions, type TableReader } from './table.js'
 import { tableQueries } from './table-queries.js'
 import { Topic, type TopicOptions } from './topic.js'
@@ -37,6 +40,8 @@ export class App {
   readonly #topics = new Map<string, Topic<any, any>>()
   readonly #agents = new Map<string, Agent<any, any>>()
   readonly #tables = new Map<string, Table<any, any, any>>()
+  readonly #globals = new Map<string, GlobalTable<any, any, any>>()
+  #updaters: GlobalUpdater[] = []
   /** The tables' stores as compiled at start (their key codecs, changelogs). */
   #storeSpecs = new Map<string, StoreSpec>()
   readonly #processors = new Map<
@@ -96,11 +101,33 @@ export class App {
   table<K, V>(name: string, options: TableOptions<K, V> & { default: V | (() => V) }): Table<K, V, V>
   table<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>
   table<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
-    if (this.#tables.has(name))
+    if (this.#tables.has(name) || this.#globals.has(name))
       throw new TributaryError('INVALID_ARGUMENT', `Table "${name}" is declared twice in app "${this.id}"`)
     const table = new Table<K, V>(name, options)
     this.#tables.set(name, table)
     return table
+  }
+
+  /**
+   * Declares a global table: every worker holds all of it, restored before it processes a record
+   * and kept current from its topic `<appId>-<name>-global`; any agent reads any key, and a write
+   * on one worker (`await table.set(k, v)`) reaches all of them.
+   */
+  globalTable<K, V>(
+    name: string,
+    options: GlobalTableOptions<K, V> & { default: V | (() => V) },
+  ): GlobalTable<K, V, V>
+  globalTable<K, V>(name: string, options?: GlobalTableOptions<K, V>): GlobalTable<K, V, V | undefined>
+  globalTable<K, V>(name: string, options: GlobalTableOptions<K, V> = {}): GlobalTable<K, V, V | undefined> {
+    if (this.#globals.has(name) || this.#tables.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `Table "${name}" is declared twice in app "${this.id}"`)
+    const table = new GlobalTable<K, V>(this.id, name, options)
+    this.#globals.set(name, table)
+    return table
+  }
+
+  get globalTables(): ReadonlyMap<string, GlobalTable<any, any, any>> {
+    return this.#globals
   }
 
   get tables(): ReadonlyMap<string, Table<any, any, any>> {
@@ -286,6 +313,17 @@ export class App {
     }
     if (policies.has('dlq'))
       internal.set(dlqTopic(this.id), new Topic(dlqTopic(this.id), { key: raw, value: raw, internal: true }))
+    for (const g of this.#globals.values())
+      internal.set(
+        g.topic,
+        new Topic(g.topic, {
+          key: raw,
+          value: raw,
+          compacted: true,
+          internal: true,
+          partitions: g.options.partitions ?? this.settings.topicPartitions,
+        }),
+      )
     for (const name of this.#tables.keys())
       if (!specs.has(name))
         throw new TributaryError(
@@ -438,6 +476,7 @@ export class App {
           ...s.web,
         })
       }
+      await this.#startGlobals(toCreate)
       await worker.start()
       if (worker.state !== 'running')
         throw new TributaryError('CLOSED', `App "${this.id}" was stopped while it was starting`)
@@ -448,6 +487,35 @@ export class App {
       throw error
     }
     return worker
+  }
+
+  /** Global tables are restored before the worker joins its group, so no record is processed before. */
+  async #startGlobals(toCreate: NewTopic[]): Promise<void> {
+    if (this.#globals.size === 0) return
+    const transport = this.#transport!
+    const topics = new Set([...this.#globals.values()].map((g) => g.topic))
+    await createMissingTopics(
+      transport.admin(),
+      toCreate.filter((t) => topics.has(t.topic)),
+    )
+    const isolationLevel =
+      this.settings.processingGuarantee === 'exactly_once' ? 'read_committed' : 'read_uncommitted'
+    for (const table of this.#globals.values()) {
+      table.attach((records) => this.#send(records))
+      const updater = new GlobalUpdater({
+        transport,
+        topic: table.topic,
+        isolationLevel,
+        apply: (key, value) => table.apply(key, value),
+        onError: (error) => this.#log('warn', `global table "${table.name}": ${String(error)}`),
+      })
+      this.#updaters.push(updater)
+      await updater.start()
+      this.#log(
+        'info',
+        `global table "${table.name}" restored ${updater.applied} records from ${table.topic}`,
+      )
+    }
   }
 
   async #startTimers(s: ResolvedSettings): Promise<void> {
@@ -513,6 +581,7 @@ export class App {
       await this.#timers?.stop()
       await this.#replies?.stop()
       await worker?.stop()
+      await Promise.all(this.#updaters.map((u) => u.stop()))
       await this.#leader?.stop()
     } finally {
       this.#timers = undefined
@@ -522,6 +591,8 @@ export class App {
       this.#ops = undefined
       await this.#transport?.close()
       for (const table of this.#tables.values()) table.attach(undefined)
+      for (const table of this.#globals.values()) table.attach(undefined)
+      this.#updaters = []
       this.#worker = undefined
       this.#transport = undefined
     }

@@ -253,6 +253,50 @@ export function tablesBehaviour(target: TablesTarget): void {
       }
     })
 
+    test('a global table written on either of two workers is readable on both, and restored by a new one', async () => {
+      const id = unique('global')
+      const topic = unique('likes')
+      const worker = (n: number) => {
+        const app = new App(settings(id, { workerId: `w${n}`, stateDir: join(stateRoot, id, `w${n}`) }))
+        const likes = app.topic(topic, { key: string, value: json<Like>() })
+        const lastUser = app.globalTable<string, string>('last-user', {
+          key: string as never,
+          value: string as never,
+        })
+        app.agent('remember', likes, async (stream) => {
+          for await (const like of stream) await lastUser.set(like.value.video, like.value.user)
+        })
+        return { app, lastUser }
+      }
+      const a = worker(1)
+      const b = worker(2)
+      await a.app.start()
+      await b.app.start()
+      try {
+        await sendLikes(topic, 30, 30)
+        for (const w of [a, b]) await waitUntil('every video on both workers', () => w.lastUser.size() === 30)
+        for (let i = 0; i < 30; i++) {
+          assert.equal(a.lastUser.get(`v${i}`), `u${i}`)
+          assert.equal(b.lastUser.get(`v${i}`), `u${i}`)
+        }
+        const owners = [a, b].map((w) => w.app.worker!.assignment().length)
+        assert.ok(
+          owners.every((n) => n > 0),
+          `both workers processed likes (partitions ${owners.join(', ')})`,
+        )
+      } finally {
+        await Promise.all([a.app.stop(), b.app.stop()])
+      }
+      const c = worker(3)
+      await c.app.start()
+      try {
+        assert.equal(c.lastUser.size(), 30, 'restored before the worker started')
+        assert.equal(c.lastUser.get('v29'), 'u29')
+      } finally {
+        await c.app.stop()
+      }
+    })
+
     test('100,000 updates of one key across 20 commits add about 20 changelog records, not 100,000', async () => {
       const id = unique('cost')
       const topic = unique('likes')
