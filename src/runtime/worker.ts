@@ -25,6 +25,7 @@ import type {
   Producer,
   ProducerRecord,
   TopicPartition,
+  TopicPartitionOffset,
   Transport,
 } from '../transport/types.js'
 import { partitionsByTopic } from '../transport/by-topic.js'
@@ -514,7 +515,16 @@ export class Worker {
     this.#tasks.remove(tasks)
     const partitions = tasks.flatMap((t) => [...t.partitions])
     if (!consumer) return
-    const committed = await consumer.committed(partitions).catch(() => [])
+    // The committed offsets must be known: going back further would redo committed work twice.
+    let committed: TopicPartitionOffset[] | undefined
+    for (let backoff = RETRY_MIN_MS; committed === undefined; backoff = Math.min(backoff * 2, RETRY_MAX_MS)) {
+      try {
+        committed = await consumer.committed(partitions)
+      } catch (error) {
+        if (classify(error) !== 'transient' || !this.#active()) throw error
+        await backgroundSleep(backoff)
+      }
+    }
     const at = new Map(committed.map((o) => [`${o.topic}:${o.partition}`, o.offset]))
     for (const task of tasks) {
       for (const tp of task.partitions) {

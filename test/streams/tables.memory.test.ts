@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { injectFault } from '../../src/transport/index.js'
 import { tablesBehaviour } from './tables.js'
 
-tablesBehaviour({ label: 'memory:// (embedded broker)', broker: () => `memory://tables-${randomUUID()}` })
+tablesBehaviour({
+  label: 'memory:// (embedded broker)',
+  broker: () => `memory://tables-${randomUUID()}`,
+  faults: (broker, fault) => injectFault(broker, fault),
+})

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test'
 import { App, json, string } from '../../src/index.js'
 import type { AppSettings, LogLevel, Table, WorkerStats } from '../../src/index.js'
 import { openTransport } from '../../src/transport/index.js'
+import type { FaultSpec } from '../../src/transport/memory/faults.js'
 import type { Transport } from '../../src/transport/types.js'
 import { pollUntil, readRecords } from '../transport/helpers.js'
 import { waitUntil } from '../helpers/wait.js'
@@ -20,6 +21,8 @@ import { waitUntil } from '../helpers/wait.js'
 export interface TablesTarget {
   label: string
   broker(): string
+  /** Injects a broker fault (memory:// only). */
+  faults?: (broker: string, fault: FaultSpec) => void
 }
 
 type Like = { video: string; user: string }
@@ -296,6 +299,74 @@ export function tablesBehaviour(target: TablesTarget): void {
         await c.app.stop()
       }
     })
+
+    test(
+      'exactly-once: a commit that fails aborts its transaction and rewinds the tasks; nothing is lost or repeated',
+      { skip: !target.faults },
+      async () => {
+        const id = unique('eos-abort')
+        const topic = unique('likes')
+        const outTopic = unique('counts-out')
+        const lines: string[] = []
+        const app = new App(
+          settings(id, {
+            processingGuarantee: 'exactly_once',
+            log: (level, message) => void lines.push(`${level} ${message}`),
+          }),
+        )
+        const likes = app.topic(topic, { key: string, value: json<Like>() })
+        const out = app.topic(outTopic, { key: string, value: string })
+        const counts = app.table<string | null, number>('counts', { default: 0 })
+        app.agent(
+          'count',
+          likes,
+          async function* (stream) {
+            for await (const like of stream) yield String(counts.update(like.key, (n) => n + 1))
+          },
+          { tables: [counts], sink: [out] },
+        )
+        await app.start()
+        try {
+          await sendLikes(topic, 300, 10)
+          await waitUntil(
+            'some likes committed',
+            async () => (await transport.admin().listGroupOffsets(id)).reduce((n, o) => n + o.offset, 0) > 0,
+          )
+          target.faults!(broker, { api: 'endTxn', code: 'TIMEOUT', times: 1 })
+          await sendLikes(topic, 300, 10, 300)
+          await waitUntil(
+            'all likes committed',
+            async () =>
+              (await transport.admin().listGroupOffsets(id)).reduce((n, o) => n + o.offset, 0) === 600,
+          )
+          assert.ok(
+            lines.some((l) => /the transaction was aborted/.test(l)),
+            lines.filter((l) => l.startsWith('warn')).join('\n'),
+          )
+        } finally {
+          await app.stop()
+        }
+        const consumer = transport.consumer({ isolationLevel: 'read_committed' })
+        await consumer.assign(
+          [0, 1, 2].map((partition) => ({ topic: outTopic, partition, from: 'earliest' as const })),
+        )
+        const outputs = await pollUntil(consumer, (all) => all.length >= 600)
+        await consumer.close()
+        const perKey = new Map<string, number[]>()
+        for (const r of outputs)
+          perKey.set(r.key!.toString(), [
+            ...(perKey.get(r.key!.toString()) ?? []),
+            Number(r.value!.toString()),
+          ])
+        assert.equal(outputs.length, 600)
+        for (const [key, list] of perKey)
+          assert.deepEqual(
+            list,
+            Array.from({ length: 60 }, (_, i) => i + 1),
+            key,
+          )
+      },
+    )
 
     test('100,000 updates of one key across 20 commits add about 20 changelog records, not 100,000', async () => {
       const id = unique('cost')

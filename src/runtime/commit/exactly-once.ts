@@ -14,7 +14,7 @@
  * with some tasks' offsets would commit the other tasks' outputs without theirs.
  */
 import { TributaryError } from '../../errors.js'
-import type { Consumer, TopicPartitionOffset } from '../../transport/types.js'
+import type { Consumer, TopicPartitionOffset, Transaction } from '../../transport/types.js'
 import type { OutputBatcher } from '../output/batcher.js'
 import type { StreamTask } from '../task/task.js'
 import type { CommitProtocol, PreparedCommit } from './protocol.js'
@@ -38,6 +38,8 @@ export class ExactlyOnce implements CommitProtocol {
   readonly guarantee = 'exactly_once' as const
   readonly committed = new Map<string, number>()
   readonly #host: ExactlyOnceHost
+  /** The transaction a commit took and has not ended yet: an abort ends it. */
+  #ending: Transaction | undefined
 
   constructor(host: ExactlyOnceHost) {
     this.#host = host
@@ -78,9 +80,10 @@ export class ExactlyOnce implements CommitProtocol {
       host.batcher.open()
       return
     }
-    const transaction = await host.transactions.take()
+    const transaction = (this.#ending = await host.transactions.take())
     await transaction.sendOffsets(host.consumer, [...prepared.offsets])
     await transaction.commit()
+    this.#ending = undefined
     host.transactions.committed++
     for (const o of prepared.offsets) this.committed.set(key(o.topic, o.partition), o.offset)
     host.batcher.open()
@@ -99,15 +102,21 @@ export class ExactlyOnce implements CommitProtocol {
   async abort(why: string): Promise<void> {
     const host = this.#host
     host.batcher.close()
-    if (host.transactions.pending) {
-      const transaction = await host.transactions.take().catch(() => undefined)
-      await transaction?.abort().catch(() => undefined)
+    const transaction =
+      this.#ending ??
+      (host.transactions.pending ? await host.transactions.take().catch(() => undefined) : undefined)
+    this.#ending = undefined
+    if (transaction) {
+      await transaction.abort().catch(() => undefined)
       host.transactions.aborted++
     }
-    // Tasks are closed before what the gate held is dropped: a closed task ignores the refusal.
-    await host.rewind(why)
-    host.batcher.discard(new TributaryError('TRANSACTION', `the transaction was aborted (${why})`))
-    host.batcher.open()
+    try {
+      // Tasks are closed before what the gate held is dropped: a closed task ignores the refusal.
+      await host.rewind(why)
+    } finally {
+      host.batcher.discard(new TributaryError('TRANSACTION', `the transaction was aborted (${why})`))
+      host.batcher.open()
+    }
   }
 
   forget(partitions: readonly { topic: string; partition: number }[]): void {
