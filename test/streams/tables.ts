@@ -55,20 +55,37 @@ export function tablesBehaviour(target: TablesTarget): void {
       rmSync(stateRoot, { recursive: true, force: true })
     })
 
-    /** A counting app: likes keyed by video, counted per video in a table. */
-    function counter(id: string, topic: string, extra: Partial<AppSettings> = {}) {
+    /** A counting app: likes keyed by video, counted per video in a table; each new count to `output` when given. */
+    function counter(id: string, topic: string, extra: Partial<AppSettings> = {}, output?: string) {
       const app = new App(settings(id, extra))
       const likes = app.topic(topic, { key: string, value: json<Like>() })
       const counts = app.table<string | null, number>('counts', { default: 0 })
+      const sink = output ? [app.topic(output, { key: string, value: string })] : []
       app.agent(
         'count',
         likes,
-        async (stream) => {
-          for await (const like of stream) counts.update(like.key, (n) => n + 1)
+        async function* (stream) {
+          for await (const like of stream) {
+            const n = counts.update(like.key, (c) => c + 1)
+            if (output) yield String(n)
+          }
         },
-        { tables: [counts] },
+        { tables: [counts], sink },
       )
       return { app, likes, counts }
+    }
+
+    /** The counts an output topic holds per key, read read_committed. */
+    async function committedOutputs(topic: string, count: number): Promise<Map<string, number[]>> {
+      const consumer = transport.consumer({ isolationLevel: 'read_committed' })
+      await consumer.assign([0, 1, 2].map((partition) => ({ topic, partition, from: 'earliest' as const })))
+      const outputs = await pollUntil(consumer, (all) => all.length >= count)
+      await consumer.close()
+      assert.equal(outputs.length, count)
+      const perKey = new Map<string, number[]>()
+      for (const r of outputs)
+        perKey.set(r.key!.toString(), [...(perKey.get(r.key!.toString()) ?? []), Number(r.value!.toString())])
+      return perKey
     }
 
     async function sendLikes(
@@ -150,18 +167,7 @@ export function tablesBehaviour(target: TablesTarget): void {
       const id = unique('eos')
       const topic = unique('likes')
       const outTopic = unique('counts-out')
-      const app = new App(settings(id, { processingGuarantee: 'exactly_once' }))
-      const likes = app.topic(topic, { key: string, value: json<Like>() })
-      const out = app.topic(outTopic, { key: string, value: string })
-      const counts = app.table<string | null, number>('counts', { default: 0 })
-      app.agent(
-        'count',
-        likes,
-        async function* (stream) {
-          for await (const like of stream) yield String(counts.update(like.key, (n) => n + 1))
-        },
-        { tables: [counts], sink: [out] },
-      )
+      const { app, counts } = counter(id, topic, { processingGuarantee: 'exactly_once' }, outTopic)
       await app.start()
       let expected = new Map<string, number>()
       try {
@@ -171,17 +177,8 @@ export function tablesBehaviour(target: TablesTarget): void {
       } finally {
         await app.stop()
       }
-      const consumer = transport.consumer({ isolationLevel: 'read_committed' })
-      await consumer.assign(
-        [0, 1, 2].map((partition) => ({ topic: outTopic, partition, from: 'earliest' as const })),
-      )
-      const outputs = await pollUntil(consumer, (all) => all.length >= 2_000)
-      await consumer.close()
-      assert.equal(outputs.length, 2_000)
-      const last = new Map<string, number>()
-      for (const r of outputs)
-        last.set(r.key!.toString(), Math.max(last.get(r.key!.toString()) ?? 0, Number(r.value!.toString())))
-      assert.deepEqual(last, expected)
+      const perKey = await committedOutputs(outTopic, 2_000)
+      assert.deepEqual(new Map([...perKey].map(([k, list]) => [k, Math.max(...list)])), expected)
       const committedTotal = (await transport.admin().listGroupOffsets(id)).reduce((n, o) => n + o.offset, 0)
       assert.equal(committedTotal, 2_000)
     })
@@ -308,23 +305,8 @@ export function tablesBehaviour(target: TablesTarget): void {
         const topic = unique('likes')
         const outTopic = unique('counts-out')
         const lines: string[] = []
-        const app = new App(
-          settings(id, {
-            processingGuarantee: 'exactly_once',
-            log: (level, message) => void lines.push(`${level} ${message}`),
-          }),
-        )
-        const likes = app.topic(topic, { key: string, value: json<Like>() })
-        const out = app.topic(outTopic, { key: string, value: string })
-        const counts = app.table<string | null, number>('counts', { default: 0 })
-        app.agent(
-          'count',
-          likes,
-          async function* (stream) {
-            for await (const like of stream) yield String(counts.update(like.key, (n) => n + 1))
-          },
-          { tables: [counts], sink: [out] },
-        )
+        const log = (level: LogLevel, message: string): void => void lines.push(`${level} ${message}`)
+        const { app } = counter(id, topic, { processingGuarantee: 'exactly_once', log }, outTopic)
         await app.start()
         try {
           await sendLikes(topic, 300, 10)
@@ -346,19 +328,7 @@ export function tablesBehaviour(target: TablesTarget): void {
         } finally {
           await app.stop()
         }
-        const consumer = transport.consumer({ isolationLevel: 'read_committed' })
-        await consumer.assign(
-          [0, 1, 2].map((partition) => ({ topic: outTopic, partition, from: 'earliest' as const })),
-        )
-        const outputs = await pollUntil(consumer, (all) => all.length >= 600)
-        await consumer.close()
-        const perKey = new Map<string, number[]>()
-        for (const r of outputs)
-          perKey.set(r.key!.toString(), [
-            ...(perKey.get(r.key!.toString()) ?? []),
-            Number(r.value!.toString()),
-          ])
-        assert.equal(outputs.length, 600)
+        const perKey = await committedOutputs(outTopic, 600)
         for (const [key, list] of perKey)
           assert.deepEqual(
             list,

@@ -55,6 +55,19 @@ export interface Membership {
   groupInstanceId?: string | undefined
 }
 
+/** Offsets as OffsetCommit and TxnOffsetCommit take them: per topic, every partition's next offset. */
+function offsetTopics(offsets: TopicPartitionOffset[]) {
+  return [...byTopic(offsets)].map(([name, list]) => ({
+    name,
+    partitions: list.map((o) => ({
+      partitionIndex: o.partition,
+      committedOffset: BigInt(o.offset),
+      committedLeaderEpoch: -1,
+      committedMetadata: null,
+    })),
+  }))
+}
+
 export class GroupCoordinator {
   readonly groupId: string
   readonly #client: PltConsumer
@@ -141,15 +154,7 @@ export class GroupCoordinator {
   }
 
   async commit(member: Membership, offsets: TopicPartitionOffset[]): Promise<void> {
-    const topics = [...byTopic(offsets)].map(([name, list]) => ({
-      name,
-      partitions: list.map((o) => ({
-        partitionIndex: o.partition,
-        committedOffset: BigInt(o.offset),
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      })),
-    }))
+    const topics = offsetTopics(offsets)
     await this.request('OffsetCommit', [
       member.groupId,
       member.generationId,
@@ -169,15 +174,7 @@ export class GroupCoordinator {
     producer: { transactionalId: string; producerId: bigint; producerEpoch: number },
     offsets: TopicPartitionOffset[],
   ): Promise<void> {
-    const topics = [...byTopic(offsets)].map(([name, list]) => ({
-      name,
-      partitions: list.map((o) => ({
-        partitionIndex: o.partition,
-        committedOffset: BigInt(o.offset),
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      })),
-    }))
+    const topics = offsetTopics(offsets)
     await this.request('TxnOffsetCommit', [
       producer.transactionalId,
       member.groupId,
