@@ -61,6 +61,8 @@ export type {
   PartitionStats,
   RestoreStats,
   StoreStats,
+  TableAnswer,
+  TableQueries,
   TaskStats,
   TimerStats as OpsTimerStats,
   WorkerStats,

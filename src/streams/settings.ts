@@ -85,8 +85,10 @@ export interface AppSettings {
   log?: LogSink
 }
 
-type Unset = 'log' | 'clock' | 'workerId' | 'groupInstanceId' | 'advertisedUrl'
-export type ResolvedSettings = Required<Omit<AppSettings, Unset>> & Pick<AppSettings, Unset>
+export type ResolvedSettings = Required<
+  Omit<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId' | 'advertisedUrl'>
+> &
+  Pick<AppSettings, 'log' | 'clock' | 'workerId' | 'groupInstanceId' | 'advertisedUrl'>
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dlq']
 
