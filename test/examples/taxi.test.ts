@@ -16,6 +16,7 @@ import { generateCsv, generateRides } from '../../examples/taxi/data.js'
 import { buildPrinterApp } from '../../examples/taxi/printer.js'
 import { buildProducerApp, produce, sendRides } from '../../examples/taxi/producer.js'
 import { VENDOR_TABLE, buildVendorsApp } from '../../examples/taxi/vendors.js'
+import { waitUntil } from '../helpers/wait.js'
 import { AMOUNT_PARTS, parseRides, readRides, type Ride } from '../../examples/taxi/ride.js'
 import { testBroker } from '../helpers/broker.js'
 import { pollUntil } from '../transport/helpers.js'
@@ -327,21 +328,19 @@ test('vendors counts rides per vendor into a table through a repartition, served
     await app.start()
     try {
       await sendRides(topic, rides, { rate: Infinity })
-      const counts = async (): Promise<Map<string, number>> => {
-        const found = new Map<string, number>()
-        for (const vendor of expected.keys()) {
-          const response = await fetch(`${app.opsUrl}/tables/${VENDOR_TABLE}/${vendor}`)
-          if (response.status === 200) found.set(vendor, ((await response.json()) as { value: number }).value)
-        }
-        return found
-      }
       let last = new Map<string, number>()
-      await until(
-        () => {
-          void counts().then((c) => (last = c))
-          return [...expected].every(([v, n]) => last.get(v) === n)
-        },
+      await waitUntil(
         `the counts per vendor on ${broker}`,
+        async () => {
+          const found = new Map<string, number>()
+          for (const vendor of expected.keys()) {
+            const response = await fetch(`${app.opsUrl}/tables/${VENDOR_TABLE}/${vendor}`)
+            if (response.status === 200)
+              found.set(vendor, ((await response.json()) as { value: number }).value)
+          }
+          last = found
+          return [...expected].every(([v, n]) => found.get(v) === n)
+        },
         60_000,
       )
       assert.deepEqual(last, expected)
