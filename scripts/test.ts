@@ -5,6 +5,10 @@
  *
  *   npm test                      all tests
  *   npm test -- test/cli          only files under these paths
+ *
+ * Files named `*.serial.*.test.ts` (crash tests that run several worker processes) run after the
+ * others, one at a time: beside them, the tests that bound how long something takes would measure
+ * a machine busy with them.
  */
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
@@ -47,21 +51,39 @@ async function main(): Promise<number> {
   }
 
   console.log(`${files.length} test files: ${files.map((f) => relative(process.cwd(), f)).join(' ')}`)
+  const serial = files.filter((f) => /\.serial\./.test(f))
+  const parallel = files.filter((f) => !serial.includes(f))
+  let code = parallel.length > 0 ? await run(parallel, 3, env) : 0
+  if (serial.length > 0 && !interrupted) {
+    console.log(`then, one at a time: ${serial.map((f) => relative(process.cwd(), f)).join(' ')}`)
+    const serialCode = await run(serial, 1, env)
+    if (code === 0) code = serialCode
+  }
+  if (started) await stopBroker()
+  return code
+}
+
+let interrupted = false
+
+/** Runs node:test on `files`, `concurrency` files at a time; resolves with its exit code. */
+async function run(files: string[], concurrency: number, env: NodeJS.ProcessEnv): Promise<number> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-timeout=300000', ...files],
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
     { stdio: 'inherit', env },
   )
   const stop = (): void => {
+    interrupted = true
     child.kill('SIGINT')
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  const code = await new Promise<number>((done) =>
-    child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0))),
-  )
-  if (started) await stopBroker()
-  return code
+  try {
+    return await new Promise<number>((done) => child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0))))
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
 }
 
 main().then(
