@@ -102,7 +102,9 @@ describe(`tributary CLI against Apache Kafka at ${broker}`, () => {
     assert.equal(toEnd.stdout.split('\n').filter(Boolean).length, 10_100)
   })
 
-  test('an unreachable broker fails every kind of command within 15 s, naming the address', async () => {
+  // The bounds below tell a command that gives up (after its 12 s --timeout) from one that hangs;
+  // four CLI processes start at once, so on a busy 2-core machine their start-up alone takes seconds.
+  test('an unreachable broker fails every kind of command within 25 s, naming the address', async () => {
     const address = 'kafka://127.0.0.1:1'
     const results = await Promise.all([
       runCli(['--broker', address, 'topics', 'list']),
@@ -112,7 +114,7 @@ describe(`tributary CLI against Apache Kafka at ${broker}`, () => {
     ])
     for (const result of results) {
       assert.equal(result.code, 1, result.stderr)
-      assert.ok(result.ms < 15_000, `took ${result.ms} ms`)
+      assert.ok(result.ms < 25_000, `took ${result.ms} ms`)
       assert.match(result.stderr, /^error: .*127\.0\.0\.1:1\b/m)
     }
   })
@@ -207,7 +209,8 @@ describe(`tributary CLI against Apache Kafka at ${broker}`, () => {
     const result = await cli(...args)
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(result.stdout.split('\n').filter(Boolean), ['t1', 't2', 't3'])
-    assert.ok(result.ms < 10_000, `took ${result.ms} ms`)
+    // Stopping at the end, not hanging on the marker: well under the 30 s the test would otherwise take.
+    assert.ok(result.ms < 20_000, `took ${result.ms} ms`)
   })
 
   test('SASL through the flags, with the password from TRIBUTARY_SASL_PASSWORD', async (t) => {
