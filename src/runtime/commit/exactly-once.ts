@@ -49,7 +49,7 @@ export class ExactlyOnce implements CommitProtocol {
     const host = this.#host
     const tasks = host.tasks()
     const quiesced = await Promise.all(tasks.map((task) => task.quiesce(host.quiesceMs)))
-    const stuck = tasks.filter((task, i) => !quiesced[i] && !task.closing)
+    const stuck = tasks.filter((_, i) => !quiesced[i])
     if (stuck.length > 0) {
       for (const task of tasks) task.resume()
       throw new TributaryError(

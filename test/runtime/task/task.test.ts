@@ -113,6 +113,37 @@ describe('StreamTask', () => {
     await until('record 1 done', () => committable(task) === 2)
   })
 
+  test('quiesce waits for the record in process of a task that is draining for a revocation', async () => {
+    const host = new FakeHost()
+    const gates = new Gates()
+    const seen: number[] = []
+    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    task.push(rec(0))
+    task.push(rec(1))
+    await until('record 0 in process', () => seen.length === 1)
+    const suspended = task.suspend()
+    assert.equal(task.closing, true)
+    let settled: boolean | undefined
+    const quiesced = task.quiesce(10_000).then((ok) => (settled = ok))
+    await turns()
+    assert.equal(
+      settled,
+      undefined,
+      'record 0 is still in process: a flush now would be ahead of the offsets',
+    )
+    gates.open(0)
+    await quiesced
+    assert.equal(settled, true)
+    assert.equal(committable(task), 1)
+    await turns()
+    assert.deepEqual(seen, [0], 'the drain waits for resume')
+    task.resume()
+    await until('record 1 taken by the drain', () => seen.length === 2)
+    gates.open(1)
+    await suspended
+    assert.equal(committable(task), 2)
+  })
+
   test('quiesce gives up after its timeout, and the task goes on', async () => {
     const host = new FakeHost()
     const gates = new Gates()
