@@ -61,6 +61,8 @@ export type {
   PartitionStats,
   RestoreStats,
   StoreStats,
+  StandbyStats,
+  StandbyStoreStats,
   TableAnswer,
   TableQueries,
   TaskStats,

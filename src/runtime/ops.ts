@@ -5,6 +5,7 @@ import type {
   Health,
   OpsProvider,
   PartitionStats,
+  StandbyStats,
   StoreStats,
   TaskStats,
   TimerStats,
@@ -91,10 +92,24 @@ export function workerOps(worker: Worker, admin: Admin, timers: () => TimerStats
         ...(t.stateManager.stateful ? { stores: t.stateManager.stats().map((s) => storeStats(s, now)) } : {}),
       }))
       tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      const standbys: StandbyStats[] = worker.standbys().map((s) => ({
+        id: s.id,
+        stores: s.stats().map((store) => ({
+          table: store.name,
+          changelog: store.changelog,
+          partition: store.partition,
+          store: store.url,
+          position: store.position,
+          endOffset: store.endOffset,
+          lag: store.endOffset === null ? null : Math.max(0, store.endOffset - store.position),
+          applied: store.applied,
+        })),
+      }))
       return {
         appId: worker.config.appId,
         workerId: worker.workerId,
         tasks,
+        ...(standbys.length > 0 ? { standbys } : {}),
         timestamp: Date.now(),
         assignment,
         agents,

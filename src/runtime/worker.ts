@@ -42,6 +42,8 @@ import type { LogFields, LogLevel, LogSink } from './log.js'
 import { OutputBatcher } from './output/batcher.js'
 import { deadLetterRecord } from './output/dead-letter.js'
 import { TaskManager } from './task/manager.js'
+import { StandbyManager } from './task/standbys.js'
+import type { StandbyTask } from './task/standby.js'
 import { TaskStores, type StateHost } from './task/stores.js'
 import type { StreamTask, TaskHost } from './task/task.js'
 import { createMissingTopics } from './topics.js'
@@ -92,6 +94,8 @@ export interface WorkerConfig {
    * close() still ends. @default true
    */
   keepAlive?: boolean
+  /** Standby copies of each task with stores, kept by other workers (task/standby.ts). @default 0 */
+  standbyReplicas?: number
   /** The group assignor. @default Tributary's task assignor (runtime/assignment) */
   assignor?: (subtopologies: readonly Subtopology[], worker: Worker) => GroupAssignor
   /** This worker's ops URL, advertised to the group for interactive queries. @default none */
@@ -148,6 +152,9 @@ export class Worker {
   #generation: GenerationInfo | undefined
   /** The tasks the latest plan gives this worker (pending hand-overs included): advertised at the next join. */
   #planned: string[] = []
+  /** The standby tasks the latest plan gives this worker. */
+  #standbyPlan: readonly string[] = []
+  readonly #standbys: StandbyManager
   /** The partitions of the last generation, for what the next one assigns and revokes. */
   #owned: TopicPartition[] = []
   #hosts: ReadonlyMap<string, readonly TopicPartition[]> = new Map()
@@ -169,6 +176,7 @@ export class Worker {
       offsetReset: 'earliest',
       stopTimeoutMs: 30_000,
       processingTimeoutMs: 300_000,
+      standbyReplicas: 0,
       clock: systemClock,
       keepAlive: true,
       ...config,
@@ -176,6 +184,7 @@ export class Worker {
     }
     this.subtopologies = buildSubtopologies(config.processors)
     this.#tasks = new TaskManager(this.subtopologies, this.#host)
+    this.#standbys = new StandbyManager(this.subtopologies, () => this.#stateHost)
     for (const p of config.processors) this.counts.set(p.name, { in: 0, out: 0, errors: 0 })
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve
@@ -278,6 +287,7 @@ export class Worker {
           })
         return end.offset
       },
+      adopt: (taskId) => this.#standbys.adopt(taskId),
       partitions: (topic) => this.#partitionCounts.get(topic),
       log: (level, message, fields) => this.#log(level, message, fields),
     }
@@ -417,10 +427,24 @@ export class Worker {
         workerId: this.config.workerId,
         url: this.config.advertisedUrl?.() ?? null,
         ownedTasks: this.#planned,
-        taskOffsets: {},
+        taskOffsets: this.#taskOffsets(),
       }),
+      standbyReplicas: this.config.standbyReplicas,
       onWarning: (message) => this.#log('warn', `task assignor: ${message}`),
     })
+  }
+
+  /** Per task with stores here (active or standby), the changelog offsets its stores hold. */
+  #taskOffsets(): Record<string, number> {
+    const offsets = this.#standbys.offsets()
+    for (const task of this.#tasks.tasks())
+      if (task.stateManager.stateful)
+        offsets[task.id] = Math.max(offsets[task.id] ?? 0, task.stateManager.offsets())
+    return offsets
+  }
+
+  #reconcileStandbys(): void {
+    this.#standbys.reconcile(this.#standbyPlan, this.#planned, (id) => this.#tasks.get(id) !== undefined)
   }
 
   #onGeneration(info: GenerationInfo): void {
@@ -430,6 +454,7 @@ export class Worker {
         const plan = decodeAssignment(info.assignment.userData, info.assignment.partitions)
         this.#planned = [...plan.tasks.keys()]
         this.#hosts = plan.hosts
+        this.#standbyPlan = plan.standbys
       } catch (error) {
         this.#log('warn', `generation ${info.generation}: ${String(error)}`)
       }
@@ -454,6 +479,7 @@ export class Worker {
         revoked: revoked.map(tpText),
       },
     )
+    this.#reconcileStandbys()
     this.config.onGeneration?.(info)
   }
 
@@ -541,6 +567,8 @@ export class Worker {
     this.#tasks.remove(tasks)
     this.#protocol?.forget(partitions)
     for (const { topic, partition } of partitions) this.#paused.delete(`${topic}:${partition}`)
+    // A task given up here may be one this worker now keeps a standby copy of.
+    this.#reconcileStandbys()
   }
 
   /**
@@ -761,6 +789,11 @@ export class Worker {
   }
 
   /** The tasks this worker runs, for /stats. */
+  /** The standby tasks this worker keeps, in id order. */
+  standbys(): StandbyTask[] {
+    return this.#standbys.list()
+  }
+
   tasks(): StreamTask[] {
     return this.#tasks.tasks()
   }
@@ -843,6 +876,7 @@ export class Worker {
       const tasks = this.#tasks.tasks()
       await Promise.all(tasks.map((t) => t.close(false)))
       this.#tasks.remove(tasks)
+      await this.#standbys.close()
       await this.#loop
       await this.#consumer?.close().catch(() => undefined)
       await this.#producer?.close().catch(() => undefined)
@@ -877,6 +911,7 @@ export class Worker {
       await Promise.all(tasks.map((t) => t.close(t.failure === undefined)))
       // Closed and committed: leaving the group (which revokes) has nothing more to do for them.
       this.#tasks.remove(tasks)
+      await this.#standbys.close()
       await this.#consumer
         ?.close()
         .catch((e: unknown) => this.#log('warn', `leaving the group failed: ${String(e)}`))

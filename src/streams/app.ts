@@ -445,6 +445,7 @@ export class App {
       stateDir: s.stateDir,
       stopTimeoutMs: s.stopTimeoutMs,
       processingTimeoutMs: s.processingTimeoutMs,
+      standbyReplicas: s.standbyReplicas,
       keepAlive: s.keepAlive,
       ...(s.workerId !== undefined ? { workerId: s.workerId } : {}),
       ...(s.groupInstanceId !== undefined ? { groupInstanceId: s.groupInstanceId } : {}),

@@ -56,6 +56,13 @@ export interface AppSettings {
    * the changelog's tail; without a directory, in the worker's slot of `stateDir`). @default 'memory://'
    */
   store?: string
+  /**
+   * Standby replicas per table task: that many other workers each keep a copy of the task's stores
+   * by tailing its changelog partitions, and the group gives the task to the most caught-up copy
+   * when its worker goes, so a failover restores only the tail. Needs that many more workers than
+   * one to take effect. @default 0
+   */
+  standbyReplicas?: number
   /** Static group membership (KIP-345): a restart within the session timeout moves no partition. @default none */
   groupInstanceId?: string
   /**
@@ -113,6 +120,7 @@ export const SETTINGS = keysOf<AppSettings>({
   workerId: true,
   stateDir: true,
   store: true,
+  standbyReplicas: true,
   groupInstanceId: true,
   processingTimeoutMs: true,
   web: true,
@@ -194,6 +202,7 @@ export function resolveSettings(settings: AppSettings): ResolvedSettings {
     workerId: settings.workerId,
     stateDir: settings.stateDir ?? join(tmpdir(), 'tributary', id),
     store: settings.store ?? 'memory://',
+    standbyReplicas: positive('standbyReplicas', settings.standbyReplicas ?? 0, 0),
     groupInstanceId: settings.groupInstanceId,
     processingTimeoutMs: positive('processingTimeoutMs', settings.processingTimeoutMs ?? 300_000, 1000),
     web: settings.web === false ? false : { port: 6066, host: '127.0.0.1', ...settings.web },

@@ -19,6 +19,8 @@ export const METRIC_NAMES = {
   restored: 'tributary_restore_records_total',
   restoreRemaining: 'tributary_restore_remaining_records',
   restoreRate: 'tributary_restore_records_per_second',
+  standbyLag: 'tributary_standby_lag_records',
+  standbyApplied: 'tributary_standby_records_total',
   timerRuns: 'tributary_timer_runs_total',
   timerErrors: 'tributary_timer_errors_total',
 } as const
@@ -79,6 +81,16 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
     STORE,
   )
   const restoreRate = gauge(METRIC_NAMES.restoreRate, 'Records restored per second.', STORE)
+  const standbyLag = gauge(
+    METRIC_NAMES.standbyLag,
+    "Changelog offsets a standby copy is behind: what a failover to it would restore.",
+    STORE,
+  )
+  const standbyApplied = counter(
+    METRIC_NAMES.standbyApplied,
+    'Changelog records read into a standby copy.',
+    STORE,
+  )
 
   const app = stats.appId
   const worker = stats.workerId
@@ -112,6 +124,13 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
       restored.inc(labels, count(store.restore.restored, METRIC_NAMES.restored, store.table))
       restoreRemaining.set(labels, store.restore.remaining)
       restoreRate.set(labels, store.restore.ratePerSecond)
+    }
+  }
+  for (const standby of stats.standbys ?? []) {
+    for (const store of standby.stores) {
+      const labels = { app, worker, table: store.table, task: standby.id }
+      standbyApplied.inc(labels, count(store.applied, METRIC_NAMES.standbyApplied, store.table))
+      if (store.lag !== null) standbyLag.set(labels, store.lag)
     }
   }
   for (const timer of stats.timers) {

@@ -103,6 +103,29 @@ export interface RestoreStats {
   done: boolean
 }
 
+/** A standby copy this worker keeps of another worker's task: its stores, tailing their changelogs. */
+export interface StandbyStats {
+  /** The task's id, `<subtopology>_<partition>`. */
+  id: string
+  stores: StandbyStoreStats[]
+}
+
+export interface StandbyStoreStats {
+  table: string
+  changelog: string
+  partition: number
+  /** `memory://` or `lmdb://...` */
+  store: string
+  /** The next changelog offset the copy reads. */
+  position: number
+  /** The changelog's end at the latest fetch (the last stable offset under exactly-once); `null` before one. */
+  endOffset: number | null
+  /** `endOffset - position`: what a failover to this copy would restore. `null` when not known. */
+  lag: number | null
+  /** Changelog records read into the copy since it started. */
+  applied: number
+}
+
 /** A point-in-time snapshot of one worker, served as-is on /stats and turned into metrics on /metrics. */
 export interface WorkerStats {
   /** The application id: the consumer group id and the prefix of internal topics. */
@@ -118,6 +141,8 @@ export interface WorkerStats {
   partitions: PartitionStats[]
   /** The tasks this worker runs, by id. Absent from providers that know no tasks. */
   tasks?: TaskStats[]
+  /** The standby copies this worker keeps (`standbyReplicas`), by id. Absent when none are known. */
+  standbys?: StandbyStats[]
   timers: TimerStats[]
 }
 

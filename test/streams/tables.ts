@@ -442,6 +442,88 @@ export function tablesBehaviour(target: TablesTarget): void {
       }
     })
 
+    /**
+     * Two workers count; one leaves; what the other restores of the tasks it takes over. With a
+     * standby replica it already holds a copy of them (shown in /stats), so only the tail is read.
+     */
+    async function failover(extra: Partial<AppSettings>, standbyReplicas: number) {
+      const id = unique('failover')
+      const topic = unique('likes')
+      const worker = (n: number) =>
+        counter(id, topic, {
+          ...extra,
+          standbyReplicas,
+          workerId: `w${n}`,
+          stateDir: join(stateRoot, id, `w${n}`),
+          topicPartitions: 4,
+          ...(n === 2 ? { web: { port: 0 } } : {}),
+        })
+      const a = worker(1)
+      const b = worker(2)
+      await a.app.start()
+      await b.app.start()
+      let stopped = false
+      try {
+        const total = (): number =>
+          [...a.counts.entries(), ...b.counts.entries()].reduce((n, [, v]) => n + v, 0)
+        // Ten rounds, each counted (and so committed) before the next: every key is logged ten times.
+        const expected = new Map<string, number>()
+        for (let round = 0; round < 10; round++) {
+          for (const [k, v] of await sendLikes(topic, 400, 40, round * 400))
+            expected.set(k, (expected.get(k) ?? 0) + v)
+          await waitUntil(`both workers counted round ${round + 1}`, () => total() === (round + 1) * 400)
+          await waitUntil(`round ${round + 1} committed`, async () => {
+            const offsets = await transport.admin().listGroupOffsets(id)
+            return offsets.reduce((n, o) => n + o.offset, 0) === (round + 1) * 400
+          })
+        }
+        await waitUntil('both workers run tasks', () =>
+          [a, b].every((w) => w.app.worker!.tasks().some((t) => t.state === 'running')),
+        )
+        const moving = a.app.worker!.tasks().map((t) => t.id)
+        if (standbyReplicas > 0) {
+          // b keeps a copy of each of a's tasks, caught up with what a committed.
+          await waitUntil("b's standby copies of a's tasks to catch up", async () => {
+            const stats = (await (await fetch(`${b.app.opsUrl}/stats`)).json()) as WorkerStats
+            const copies = new Map((stats.standbys ?? []).map((s) => [s.id, s]))
+            return moving.every((id) => copies.get(id)?.stores.every((s) => s.lag === 0) === true)
+          })
+          const metrics = await (await fetch(`${b.app.opsUrl}/metrics`)).text()
+          assert.match(metrics, /tributary_standby_lag_records\{[^}]*table="counts"[^}]*\} 0/)
+        }
+        await a.app.stop()
+        stopped = true
+        await waitUntil("b to run a's tasks too", () =>
+          moving.every((id) => b.app.worker!.tasks().find((t) => t.id === id)?.state === 'running'),
+        )
+        assert.deepEqual(snapshot(b.counts), expected, 'b holds every count after the failover')
+        const more = await sendLikes(topic, 400, 40, 4_000)
+        for (const [k, v] of more) expected.set(k, expected.get(k)! + v)
+        await counted(b.counts, 4_400)
+        assert.deepEqual(snapshot(b.counts), expected)
+        return b.app
+          .worker!.tasks()
+          .filter((t) => moving.includes(t.id))
+          .flatMap((t) => t.stateManager.stats())
+          .reduce((n, s) => n + (s.restore?.restored ?? 0), 0)
+      } finally {
+        await Promise.all([stopped ? undefined : a.app.stop(), b.app.stop()])
+      }
+    }
+
+    for (const [label, extra] of [
+      ['memory, at-least-once', {}],
+      ['LMDB, exactly-once', { store: 'lmdb://', processingGuarantee: 'exactly_once' }],
+    ] as const) {
+      test(`standby replicas (${label}): a failover restores only the tail, fewer records than without`, async (t) => {
+        const without = await failover(extra, 0)
+        const withStandby = await failover(extra, 1)
+        t.diagnostic(`records restored by the failover: ${without} without a standby, ${withStandby} with one`)
+        assert.ok(without >= 100, `without a standby the tasks are restored from the start (${without})`)
+        assert.ok(withStandby < without, `${withStandby} restored with a standby, ${without} without`)
+      })
+    }
+
     test('a checkpoint past the end of a recreated changelog is detected: a warning, then a full restore', async () => {
       const id = unique('ahead')
       const topic = unique('likes')

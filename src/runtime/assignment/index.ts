@@ -20,5 +20,6 @@ export { copartitionWarnings, validateCopartitioning, validateSubtopologies } fr
 export { buildTasks, buildUnits } from './tasks.js'
 export { previousOwners, type TaskClaim } from './owners.js'
 export { place } from './place.js'
+export { placeStandbys, type StandbyCandidate } from './standbys.js'
 export { compareTaskIds, isTaskId, parseTaskId, taskId } from './task-ids.js'
 export type * from './types.js'

@@ -12,6 +12,7 @@ import type {
 } from '../../transport/types.js'
 import { previousOwners } from './owners.js'
 import { place } from './place.js'
+import { placeStandbys } from './standbys.js'
 import { buildTasks, buildUnits } from './tasks.js'
 import type { PlacementMember, SubscriptionInfo, Subtopology, TaskId } from './types.js'
 import { assignmentEncoder, decodeSubscription, encodeSubscription } from './user-data.js'
@@ -28,6 +29,8 @@ export interface TaskAssignorOptions {
    * assignment, pending ones included, so the follow-up rebalance of a hand-over keeps the plan.
    */
   self: () => SubscriptionInfo
+  /** Standby copies of each task with stores, on other members (standbys.ts). @default 0 */
+  standbyReplicas?: number
   /** Told about co-partitioning faults and tasks no member can run, at each assignment. @default console.error */
   onWarning?: (message: string) => void
 }
@@ -40,6 +43,7 @@ export class TaskAssignor implements GroupAssignor {
 
   constructor(options: TaskAssignorOptions) {
     this.#options = {
+      standbyReplicas: 0,
       ...options,
       onWarning: options.onWarning ?? ((message) => console.error(`[tributary] task assignor: ${message}`)),
     }
@@ -87,6 +91,15 @@ export class TaskAssignor implements GroupAssignor {
       taskOffsets: infos.get(m.memberId)?.taskOffsets ?? {},
     }))
     const plan = place(placing, units)
+    const stateful = new Set(subtopologies.filter((s) => (s.stores?.length ?? 0) > 0).map((s) => s.id))
+    const standbys = placeStandbys(
+      placing,
+      [...tasks.values()]
+        .filter((task) => stateful.has(task.subtopology))
+        .map((task) => ({ id: task.id, topics: task.partitions.map((tp) => tp.topic) })),
+      plan,
+      this.#options.standbyReplicas,
+    )
     const shares = new Map([...plan].map(([memberId, ids]) => [memberId, ids.map((id) => tasks.get(id)!)]))
     const placed = new Set([...plan.values()].flat())
     const unplaced = [...tasks.keys()].filter((id) => !placed.has(id))
@@ -111,7 +124,10 @@ export class TaskAssignor implements GroupAssignor {
         memberId,
         {
           partitions: partitionsOf(memberId),
-          userData: encode(new Map(share.map((task) => [task.id, task.partitions]))),
+          userData: encode(
+            new Map(share.map((task) => [task.id, task.partitions])),
+            standbys.get(memberId),
+          ),
         },
       ]),
     )

@@ -15,6 +15,8 @@ export interface Subtopology {
    * @default none (placed on its own)
    */
   readonly colocate?: number
+  /** Its tables' stores: the tasks of a sub-topology with any get standby replicas. @default none */
+  readonly stores?: readonly unknown[]
 }
 
 /** `<subtopology>_<partition>`, as in Kafka Streams (`0_3`). */
@@ -51,7 +53,10 @@ export interface SubscriptionInfo {
    * placement keeps them where they are.
    */
   readonly ownedTasks: readonly TaskId[]
-  /** Per task, the sum of its local checkpointed changelog offsets: how much state it has. */
+  /**
+   * Per task, the sum of the changelog offsets its local stores hold (active tasks and standby
+   * copies): how much state it has, so a failover goes to the most caught-up copy.
+   */
   readonly taskOffsets: Readonly<Record<TaskId, number>>
 }
 
@@ -82,4 +87,6 @@ export interface TaskAssignment {
   hostOf(topic: string, partition: number): string | undefined
   /** The worker ids of every member of the group, sorted. */
   readonly workers: readonly string[]
+  /** The tasks whose stores this member keeps a standby copy of (never one of its own tasks). */
+  readonly standbys: readonly TaskId[]
 }

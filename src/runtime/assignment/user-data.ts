@@ -46,11 +46,13 @@ export interface AssignmentInfo {
   /** The whole group's host map: ops URL -> the source partitions of that member's tasks. */
   readonly hosts: ReadonlyMap<string, readonly TopicPartition[]>
   readonly workers: readonly string[]
+  /** Its standby tasks. @default none */
+  readonly standbys?: readonly TaskId[]
 }
 
 /** Encodes a member's assignment user data: a task's partitions as topic names (the partition is in its id). */
 export function encodeAssignment(info: AssignmentInfo): Buffer {
-  return assignmentEncoder(info.hosts, info.workers)(info.tasks)
+  return assignmentEncoder(info.hosts, info.workers)(info.tasks, info.standbys)
 }
 
 /**
@@ -60,16 +62,18 @@ export function encodeAssignment(info: AssignmentInfo): Buffer {
 export function assignmentEncoder(
   hosts: AssignmentInfo['hosts'],
   workers: AssignmentInfo['workers'],
-): (tasks: AssignmentInfo['tasks']) => Buffer {
+): (tasks: AssignmentInfo['tasks'], standbys?: readonly TaskId[]) => Buffer {
   const shared = JSON.stringify({
     hosts: Object.fromEntries([...hosts].map(([url, tps]) => [url, byTopic(tps)])),
     workers,
   }).slice(1)
-  return (tasks) => {
+  return (tasks, standbys = []) => {
     const wire = Object.fromEntries([...tasks].map(([id, tps]) => [id, tps.map((tp) => tp.topic)]))
+    // Written only when there are some: a leader without standbys sends what version 1 always sent.
+    const copies = standbys.length > 0 ? `"standbys":${JSON.stringify(standbys)},` : ''
     return Buffer.concat([
       Buffer.of(USER_DATA_VERSION),
-      Buffer.from(`{"tasks":${JSON.stringify(wire)},${shared}`),
+      Buffer.from(`{"tasks":${JSON.stringify(wire)},${copies}${shared}`),
     ])
   }
 }
@@ -120,6 +124,7 @@ export function decodeAssignment(
     hosts,
     hostOf,
     workers: body.array('workers', isString, 'worker ids'),
+    standbys: body.array('standbys', isTaskId, 'task ids'),
   }
 }
 

@@ -6,7 +6,8 @@
  * from it to the end; one without (never checkpointed, or shut down uncleanly under exactly-once,
  * Kafka Streams' rule) is wiped and restored in full, as a memory store always is. A checkpoint
  * past the changelog's end (the topic was recreated, or its log truncated) cannot be trusted
- * either: a warning, then a full restore.
+ * either: a warning, then a full restore. A task that takes over the stores of a standby copy on
+ * this worker (standby.ts) restores from where the copy got to: only the tail.
  *
  * Checkpoints: at-least-once writes one after every commit (its flush was acknowledged, so the
  * changelog holds the store up to it). Exactly-once removes it once restored and writes it only on
@@ -26,6 +27,7 @@ import { backgroundSleep, type Clock } from '../clock.js'
 import { classify } from '../faults.js'
 import type { LogFields, LogLevel } from '../log.js'
 import type { StoreSpec } from '../types.js'
+import type { HandedStore } from './standby.js'
 import type { StateManager, StoreStats } from './state-manager.js'
 
 /** What the stores of a task need from the worker. */
@@ -39,6 +41,11 @@ export interface StateHost {
   restoreConsumer(): Consumer
   /** The changelog partition's end: the last stable offset under exactly-once. */
   endOffset(topic: string, partition: number): Promise<number>
+  /**
+   * The stores a standby copy of this task kept on this worker, handed over (its tailing stopped):
+   * restored from where the copy got to. Undefined when there is none.
+   */
+  adopt?(taskId: string): Promise<ReadonlyMap<string, HandedStore> | undefined>
   /** The partition count of a source topic, for the key check; undefined when not known. */
   partitions(topic: string): number | undefined
   log(level: LogLevel, message: string, fields?: LogFields): void
@@ -85,11 +92,19 @@ export class TaskStores implements StateManager {
   }
 
   async #restoreAll(): Promise<void> {
-    for (const spec of this.#specs) {
-      if (this.#closed) return
-      const stack = this.#open(spec)
-      this.#stacks.set(spec.name, stack)
-      await this.#restore(stack)
+    const handed = new Map(await this.#host.adopt?.(this.#taskId))
+    try {
+      for (const spec of this.#specs) {
+        if (this.#closed) return
+        const copy = handed.get(spec.name)
+        handed.delete(spec.name)
+        const stack = this.#open(spec, copy?.bytes)
+        this.#stacks.set(spec.name, stack)
+        await this.#restore(stack, copy?.position)
+      }
+    } finally {
+      // Closed before every copy was taken up: the rest are closed here (their checkpoints kept).
+      await Promise.all([...handed.values()].map((copy) => copy.bytes.close()))
     }
     if (this.#closed) return
     if (this.#host.guarantee === 'exactly_once')
@@ -97,14 +112,16 @@ export class TaskStores implements StateManager {
     this.#ready = true
   }
 
-  #open(spec: StoreSpec): Stack {
+  #open(spec: StoreSpec, handed: BytesStore | undefined): Stack {
     const host = this.#host
-    const bytes = openStore(spec.url, {
-      name: spec.name,
-      taskId: this.#taskId,
-      stateDir: host.stateDir,
-      workerId: host.workerId,
-    })
+    const bytes =
+      handed ??
+      openStore(spec.url, {
+        name: spec.name,
+        taskId: this.#taskId,
+        stateDir: host.stateDir,
+        workerId: host.workerId,
+      })
     const logging = new ChangeLoggingStore(bytes, spec.changelog, this.#partition, host.sendChangelog)
     const caching = new CachingStore<unknown, unknown>(logging, {
       table: spec.name,
@@ -132,12 +149,13 @@ export class TaskStores implements StateManager {
     )
   }
 
-  async #restore(stack: Stack): Promise<void> {
+  /** Restores from `handed` (where a standby copy got to), else from the checkpoint, else in full. */
+  async #restore(stack: Stack, handed: number | undefined): Promise<void> {
     const { spec, bytes, logging } = stack
     const host = this.#host
     const end = await this.#endOffset(spec)
     if (end === undefined) return
-    let from = bytes.persistent ? bytes.readCheckpoint() : undefined
+    let from = handed ?? (bytes.persistent ? bytes.readCheckpoint() : undefined)
     if (from !== undefined && from > end) {
       host.log(
         'warn',
