@@ -83,7 +83,7 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
   const restoreRate = gauge(METRIC_NAMES.restoreRate, 'Records restored per second.', STORE)
   const standbyLag = gauge(
     METRIC_NAMES.standbyLag,
-    "Changelog offsets a standby copy is behind: what a failover to it would restore.",
+    'Changelog offsets a standby copy is behind: what a failover to it would restore.',
     STORE,
   )
   const standbyApplied = counter(

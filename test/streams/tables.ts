@@ -518,7 +518,9 @@ export function tablesBehaviour(target: TablesTarget): void {
       test(`standby replicas (${label}): a failover restores only the tail, fewer records than without`, async (t) => {
         const without = await failover(extra, 0)
         const withStandby = await failover(extra, 1)
-        t.diagnostic(`records restored by the failover: ${without} without a standby, ${withStandby} with one`)
+        t.diagnostic(
+          `records restored by the failover: ${without} without a standby, ${withStandby} with one`,
+        )
         assert.ok(without >= 100, `without a standby the tasks are restored from the start (${without})`)
         assert.ok(withStandby < without, `${withStandby} restored with a standby, ${without} without`)
       })

@@ -124,10 +124,7 @@ export class TaskAssignor implements GroupAssignor {
         memberId,
         {
           partitions: partitionsOf(memberId),
-          userData: encode(
-            new Map(share.map((task) => [task.id, task.partitions])),
-            standbys.get(memberId),
-          ),
+          userData: encode(new Map(share.map((task) => [task.id, task.partitions])), standbys.get(memberId)),
         },
       ]),
     )
