@@ -788,12 +788,12 @@ export class Worker {
     return this.#partitionCounts.get(topic)
   }
 
-  /** The tasks this worker runs, for /stats. */
   /** The standby tasks this worker keeps, in id order. */
   standbys(): StandbyTask[] {
     return this.#standbys.list()
   }
 
+  /** The tasks this worker runs, for /stats. */
   tasks(): StreamTask[] {
     return this.#tasks.tasks()
   }

@@ -49,6 +49,16 @@ async function started(task: StreamTask): Promise<StreamTask> {
   return task
 }
 
+/** A running task of one gated node processor, with the offsets it took in `seen`. */
+async function gatedTask(): Promise<{ task: StreamTask; gates: Gates; seen: number[] }> {
+  const gates = new Gates()
+  const seen: number[] = []
+  const task = await started(
+    new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, new FakeHost()),
+  )
+  return { task, gates, seen }
+}
+
 describe('StreamTask', () => {
   test('is named <subtopology>_<partition>, and its processors see that id', async () => {
     assert.equal(taskId(3, 7), '3_7')
@@ -90,10 +100,7 @@ describe('StreamTask', () => {
   })
 
   test('quiesce hands out no record until resume, and resolves once none is in process', async () => {
-    const host = new FakeHost()
-    const gates = new Gates()
-    const seen: number[] = []
-    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    const { task, gates, seen } = await gatedTask()
     task.push(rec(0))
     await until('record 0 in process', () => seen.length === 1)
     let settled = false
@@ -114,10 +121,7 @@ describe('StreamTask', () => {
   })
 
   test('quiesce waits for the record in process of a task that is draining for a revocation', async () => {
-    const host = new FakeHost()
-    const gates = new Gates()
-    const seen: number[] = []
-    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    const { task, gates, seen } = await gatedTask()
     task.push(rec(0))
     task.push(rec(1))
     await until('record 0 in process', () => seen.length === 1)
@@ -145,10 +149,7 @@ describe('StreamTask', () => {
   })
 
   test('quiesce gives up after its timeout, and the task goes on', async () => {
-    const host = new FakeHost()
-    const gates = new Gates()
-    const seen: number[] = []
-    const task = await started(new StreamTask(subtopology(0, gatedNode('slow', gates, seen)), 0, host))
+    const { task, gates, seen } = await gatedTask()
     task.push(rec(0))
     task.push(rec(1))
     await until('record 0 in process', () => seen.length === 1)
