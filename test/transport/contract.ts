@@ -400,6 +400,35 @@ export function transportContract(target: ContractTarget): void {
       }
     })
 
+    test("a group's offsets held by an open transaction are waited for, past the client's retries, and then listed", async () => {
+      const topic = await createTopic('eos-held', 1)
+      const groupId = `g-${randomUUID()}`
+      await transport.producer().send(rangeOf(3).map((i) => ({ topic, value: Buffer.from(String(i)) })))
+      const consumer = transport.consumer({ groupId, offsetReset: 'earliest', ...groupOptions })
+      const producer = transport.producer({ transactionalId: `tx-${randomUUID()}` })
+      try {
+        await consumer.subscribe([topic])
+        await pollUntil(consumer, (a) => a.length >= 3)
+        // Kafka checks pending offsets of the partitions the group committed before (a listing of all).
+        await consumer.commit([{ topic, partition: 0, offset: 1 }])
+        const tx = await producer.beginTransaction()
+        await tx.sendOffsets(consumer, [{ topic, partition: 0, offset: 3 }])
+        let listed = false
+        const listing = transport
+          .admin()
+          .listGroupOffsets(groupId)
+          .finally(() => (listed = true))
+        // Held open longer than the Kafka client's own retries of UNSTABLE_OFFSET_COMMIT (about 2.5 s).
+        await new Promise((resolve) => setTimeout(resolve, 4_000))
+        assert.equal(listed, false, 'the listing waits while the transaction is open')
+        await tx.commit()
+        assert.deepEqual(await listing, [{ topic, partition: 0, offset: 3 }])
+      } finally {
+        await consumer.close()
+        await producer.close()
+      }
+    })
+
     test('concurrent sends to new partitions of one transaction all land when it commits (none merged away)', async () => {
       // platformatic merges concurrent AddPartitionsToTxn calls by name: one request in flight at a
       // time (the send queue of a transactional producer) keeps every partition in the transaction.

@@ -27,3 +27,19 @@ export function subscribedTopics(
     cause === undefined ? {} : { cause },
   )
 }
+
+/**
+ * How long a read of a group's offsets waits out a transaction that holds them: past the producer's
+ * default transaction timeout (60 s), after which the broker aborts a dead worker's transaction.
+ */
+export const UNSTABLE_OFFSETS_WAIT_MS = 65_000
+
+/** The refusal to read a group's offsets that an open transaction has held for `waitedMs`. */
+export function heldByTransaction(action: string, waitedMs: number, cause?: unknown): TributaryError {
+  return new TributaryError(
+    'TIMEOUT',
+    `Could not ${action}: a transaction has held its offsets for ${Math.round(waitedMs / 1000)} s ` +
+      '(a worker that died mid-transaction holds them until its transaction times out); try again later',
+    cause === undefined ? { canRetry: true } : { canRetry: true, cause },
+  )
+}

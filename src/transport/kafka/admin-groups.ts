@@ -3,7 +3,13 @@ import type { Admin as PltAdmin } from '@platformatic/kafka'
 import { TributaryError } from '../../errors.js'
 import type { GroupDescription, GroupListing, TopicPartition, TopicPartitionOffset } from '../types.js'
 import { byTopic, partitionsByTopic } from '../by-topic.js'
-import { groupNotEmpty, subscribedTopics } from '../group/refusals.js'
+import {
+  groupNotEmpty,
+  heldByTransaction,
+  subscribedTopics,
+  UNSTABLE_OFFSETS_WAIT_MS,
+} from '../group/refusals.js'
+import { protocolIds } from './errors.js'
 import type { Link } from './link.js'
 
 /** Kafka's group state names; platformatic upper-cases what the broker sends. */
@@ -140,17 +146,34 @@ export async function deleteGroupOffsets(
   }
 }
 
-/** Read stable: offsets of a transaction that is still committing are waited for. */
+/**
+ * Read stable: offsets of a transaction that is still open are waited for (UNSTABLE_OFFSET_COMMIT).
+ * A worker killed mid-transaction holds them until the broker aborts its transaction (its timeout)
+ * or its successor fences it; that is ridden through up to `unstableWaitMs`.
+ */
 export async function listGroupOffsets(
   client: PltAdmin,
   link: Link,
   groupId: string,
+  unstableWaitMs = UNSTABLE_OFFSETS_WAIT_MS,
 ): Promise<TopicPartitionOffset[]> {
-  const groups = await link.run(
-    `list offsets of group "${groupId}"`,
-    () => client.listConsumerGroupOffsets({ groups: [groupId], requireStable: true }),
-    { group: groupId },
-  )
+  const action = `list offsets of group "${groupId}"`
+  const deadline = Date.now() + unstableWaitMs
+  let groups
+  for (;;) {
+    try {
+      groups = await link.run(
+        action,
+        () => client.listConsumerGroupOffsets({ groups: [groupId], requireStable: true }),
+        { group: groupId },
+      )
+      break
+    } catch (error) {
+      if (!protocolIds(error).includes('UNSTABLE_OFFSET_COMMIT')) throw error
+      if (Date.now() >= deadline) throw heldByTransaction(action, unstableWaitMs, error)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
   const offsets: TopicPartitionOffset[] = []
   for (const group of groups) {
     for (const topic of group.topics) {

@@ -13,7 +13,12 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.js'
-import { groupNotEmpty, subscribedTopics } from '../group/refusals.js'
+import {
+  groupNotEmpty,
+  heldByTransaction,
+  subscribedTopics,
+  UNSTABLE_OFFSETS_WAIT_MS,
+} from '../group/refusals.js'
 import type { MemoryBroker } from './broker.js'
 import { maintain } from './cleaner.js'
 import { CONFIG_NAMES, TOPIC_CONFIGS } from './topic-configs.js'
@@ -167,8 +172,19 @@ export class MemoryAdmin implements Admin {
     }
   }
 
-  async listGroupOffsets(groupId: string): Promise<TopicPartitionOffset[]> {
+  /** Read stable, as Kafka's: offsets that an open transaction holds are waited for. */
+  async listGroupOffsets(
+    groupId: string,
+    unstableWaitMs = UNSTABLE_OFFSETS_WAIT_MS,
+  ): Promise<TopicPartitionOffset[]> {
     this.check()
+    const deadline = Date.now() + unstableWaitMs
+    while ((this.broker.groups.get(groupId)?.pendingTxnOffsets.size ?? 0) > 0) {
+      if (Date.now() >= deadline)
+        throw heldByTransaction(`list offsets of group "${groupId}"`, unstableWaitMs)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      this.check()
+    }
     const group = this.broker.groups.get(groupId)
     return group ? [...group.offsets.values()].map((o) => ({ ...o })).sort(compareTp) : []
   }
