@@ -353,8 +353,12 @@ export interface Admin {
   ): Promise<TopicPartitionOffset[]>
   listGroups(): Promise<GroupListing[]>
   describeGroup(groupId: string): Promise<GroupDescription>
-  /** The group's committed next-offsets, for every partition it committed. */
-  listGroupOffsets(groupId: string): Promise<TopicPartitionOffset[]>
+  /**
+   * The group's committed next-offsets, for every partition it committed. Read stable by default:
+   * offsets that an open transaction holds are waited for (up to 65 s, past a producer's default
+   * transaction timeout). `stable: false` answers at once with the offsets committed so far.
+   */
+  listGroupOffsets(groupId: string, options?: { stable?: boolean }): Promise<TopicPartitionOffset[]>
   /** Refused with GROUP_NOT_EMPTY while the group has live members (Kafka's NON_EMPTY_GROUP). */
   deleteGroup(groupId: string): Promise<void>
   /**

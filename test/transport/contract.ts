@@ -421,6 +421,11 @@ export function transportContract(target: ContractTarget): void {
         // Held open longer than the Kafka client's own retries of UNSTABLE_OFFSET_COMMIT (about 2.5 s).
         await new Promise((resolve) => setTimeout(resolve, 4_000))
         assert.equal(listed, false, 'the listing waits while the transaction is open')
+        assert.deepEqual(
+          await transport.admin().listGroupOffsets(groupId, { stable: false }),
+          [{ topic, partition: 0, offset: 1 }],
+          'not stable: the offsets committed so far, at once',
+        )
         await tx.commit()
         assert.deepEqual(await listing, [{ topic, partition: 0, offset: 3 }])
       } finally {

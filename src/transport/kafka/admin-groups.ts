@@ -149,12 +149,14 @@ export async function deleteGroupOffsets(
 /**
  * Read stable: offsets of a transaction that is still open are waited for (UNSTABLE_OFFSET_COMMIT).
  * A worker killed mid-transaction holds them until the broker aborts its transaction (its timeout)
- * or its successor fences it; that is ridden through up to `unstableWaitMs`.
+ * or its successor fences it; that is ridden through up to `unstableWaitMs`. Not stable: the
+ * offsets committed so far, at once.
  */
 export async function listGroupOffsets(
   client: PltAdmin,
   link: Link,
   groupId: string,
+  stable = true,
   unstableWaitMs = UNSTABLE_OFFSETS_WAIT_MS,
 ): Promise<TopicPartitionOffset[]> {
   const action = `list offsets of group "${groupId}"`
@@ -164,7 +166,7 @@ export async function listGroupOffsets(
     try {
       groups = await link.run(
         action,
-        () => client.listConsumerGroupOffsets({ groups: [groupId], requireStable: true }),
+        () => client.listConsumerGroupOffsets({ groups: [groupId], requireStable: stable }),
         { group: groupId },
       )
       break

@@ -248,8 +248,8 @@ export class KafkaAdmin implements Admin {
     return describeGroup(this.#client, this.#link, groupId)
   }
 
-  listGroupOffsets(groupId: string): Promise<TopicPartitionOffset[]> {
-    return listGroupOffsets(this.#client, this.#link, groupId)
+  listGroupOffsets(groupId: string, options: { stable?: boolean } = {}): Promise<TopicPartitionOffset[]> {
+    return listGroupOffsets(this.#client, this.#link, groupId, options.stable ?? true)
   }
 
   async deleteGroup(groupId: string): Promise<void> {

@@ -175,11 +175,13 @@ export class MemoryAdmin implements Admin {
   /** Read stable, as Kafka's: offsets that an open transaction holds are waited for. */
   async listGroupOffsets(
     groupId: string,
+    options: { stable?: boolean } = {},
     unstableWaitMs = UNSTABLE_OFFSETS_WAIT_MS,
   ): Promise<TopicPartitionOffset[]> {
     this.check()
     const deadline = Date.now() + unstableWaitMs
-    while ((this.broker.groups.get(groupId)?.pendingTxnOffsets.size ?? 0) > 0) {
+    const stable = options.stable ?? true
+    while (stable && (this.broker.groups.get(groupId)?.pendingTxnOffsets.size ?? 0) > 0) {
       if (Date.now() >= deadline)
         throw heldByTransaction(`list offsets of group "${groupId}"`, unstableWaitMs)
       await new Promise((resolve) => setTimeout(resolve, 20))
