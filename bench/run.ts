@@ -13,6 +13,7 @@ const benches: Record<
 > = {
   transport: () => import('./transport.js'),
   pipeline: () => import('./pipeline.js'),
+  tables: () => import('./tables.js'),
 }
 
 async function main(): Promise<void> {

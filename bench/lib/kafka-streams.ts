@@ -56,12 +56,29 @@ export class KafkaStreamsPeer {
    * fails (its uncaught exception handler) or the JVM exits; it settles once stopped.
    */
   start(appId: string, input: string, output: string): Started {
+    return this.#launch(appId, `start ${appId} ${input} ${output}`)
+  }
+
+  /**
+   * Starts application `appId` counting the records of `input` per key (`groupByKey().count()`)
+   * into the store "counts", in memory or in RocksDB, under the guarantee.
+   */
+  count(
+    appId: string,
+    input: string,
+    guarantee: 'at_least_once' | 'exactly_once',
+    store: 'memory' | 'rocksdb',
+  ): Started {
+    return this.#launch(appId, `count ${appId} ${input} ${guarantee} ${store}`)
+  }
+
+  #launch(appId: string, command: string): Started {
     const failed = this.#jvm.next((line) => line.startsWith(`failed ${appId} `) || line.startsWith('error '))
     let stopped = false
     const running = failed.then((line) => {
       if (!stopped) throw new Error(`Kafka Streams ${appId}: ${line}`)
     })
-    this.#jvm.send(`start ${appId} ${input} ${output}`)
+    this.#jvm.send(command)
     return {
       running,
       stop: async () => {
