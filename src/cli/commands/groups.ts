@@ -58,7 +58,9 @@ export interface GroupLag {
  */
 export async function groupLag(admin: Admin, groupId: string): Promise<GroupLag> {
   const group = await admin.describeGroup(groupId)
-  const offsets = await admin.listGroupOffsets(groupId)
+  // Committed so far, as Kafka's kafka-consumer-groups shows them: a view of a busy exactly-once
+  // group (or of one whose worker died mid-transaction) answers at once, not after the transaction.
+  const offsets = await admin.listGroupOffsets(groupId, { stable: false })
   if (group.state.toLowerCase() === 'dead' && group.members.length === 0 && offsets.length === 0) {
     throw new TributaryError(
       'UNKNOWN_GROUP',
