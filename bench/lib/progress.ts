@@ -7,14 +7,18 @@ export interface Progress {
   done(): void
 }
 
-export function progress(label: string, total: number): Progress {
+/**
+ * `scale` turns the count into the records the rate is of: a run observed by a few marker records,
+ * or by output records fewer than its input, shows the rate of the records it handles.
+ */
+export function progress(label: string, total: number, scale = 1): Progress {
   const tty = process.stderr.isTTY
   const start = performance.now()
   let count = 0
   let shown = -1
   let last = 0
   const rate = (): string =>
-    `${Math.round(count / ((performance.now() - start) / 1000)).toLocaleString('en-US')} rec/s`
+    `${Math.round((count * scale) / ((performance.now() - start) / 1000)).toLocaleString('en-US')} rec/s`
   const show = (): void => {
     const pct = Math.min(100, Math.floor((count / total) * 100))
     if (tty) {

@@ -69,7 +69,7 @@ export interface CaseResult {
 
 async function once<R extends Run>(spec: CaseSpec<R>, subject: Subject<R>, observer: Observer) {
   const run = await spec.prepare(subject)
-  const bar = progress(subject.name, run.expected)
+  const bar = progress(subject.name, run.expected, spec.records / run.expected)
   const cpu = subject.cpuSeconds ?? ownCpuSeconds
   const cpuStart = cpu()
   const start = epochMs()
