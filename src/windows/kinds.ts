@@ -6,8 +6,8 @@
  * `[first record, last record]`, and grows or merges while records come within `gap` of it.
  *
  * Every kind has a grace period: a window stays open while the task's stream time minus grace has
- * not reached its end (a record of a closed window is late), and a retention: how long a closed
- * window stays readable (and in the changelog) after it closed.
+ * not reached its end (a record of a closed window is late), and a retention: how long after its
+ * start a window stays readable (and in the changelog); by default it leaves when it closes.
  */
 import { TributaryError } from '../errors.js'
 import { knownKeys } from '../validate.js'
@@ -21,7 +21,7 @@ export interface TimeWindow {
 export interface WindowOptions {
   /** How long after a window's end records are still taken into it (out-of-order data). @default 0 */
   grace?: number
-  /** How long a window is kept (readable, in the changelog) after it closed. @default one day, at least size + grace */
+  /** How long after its start a window is kept (readable, in the changelog), at least size + grace. @default size + grace: a window leaves the store when it closes */
   retention?: number
 }
 
@@ -55,8 +55,6 @@ export interface SessionWindows extends Common {
 
 export type Windows = TumblingWindows | HoppingWindows | SlidingWindows | SessionWindows
 
-const DAY_MS = 24 * 60 * 60 * 1000
-
 function duration(kind: string, what: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
     throw new TributaryError(
@@ -70,9 +68,7 @@ function common(kind: string, span: number, options: WindowOptions): Common {
   knownKeys(`${kind} windows: option`, options, ['grace', 'retention'])
   const grace = options.grace === undefined ? 0 : duration(kind, 'grace', options.grace, 0)
   const retention =
-    options.retention === undefined
-      ? Math.max(DAY_MS, span + grace)
-      : duration(kind, 'retention', options.retention, 0)
+    options.retention === undefined ? span + grace : duration(kind, 'retention', options.retention, 0)
   if (retention < span + grace)
     throw new TributaryError(
       'INVALID_ARGUMENT',

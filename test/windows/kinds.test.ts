@@ -55,9 +55,9 @@ test('a sliding window, both ends inclusive, closes one ms after its end plus gr
   assert.equal(isClosed(windows, { start: 0, end: 1_000 }, 1_001), true)
 })
 
-test('retention defaults to a day and must cover the window and its grace', () => {
-  assert.equal(tumbling(1_000).retention, 86_400_000)
-  assert.equal(tumbling(2 * 86_400_000).retention, 2 * 86_400_000)
+test('retention defaults to the window and its grace, and must cover them', () => {
+  assert.equal(tumbling(1_000).retention, 1_000)
+  assert.equal(tumbling(1_000, { grace: 500 }).retention, 1_500)
   assert.equal(hopping(10_000, 1_000, { grace: 5_000, retention: 15_000 }).retention, 15_000)
   assert.throws(
     () => tumbling(10_000, { grace: 5_000, retention: 12_000 }),
