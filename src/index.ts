@@ -32,6 +32,22 @@ export { Table } from './streams/table.js'
 export type { TableOptions, TableReader } from './streams/table.js'
 export { GlobalTable } from './streams/global-table.js'
 export type { GlobalSend, GlobalTableOptions } from './streams/global-table.js'
+
+// Windows on event time
+export { WindowedTable } from './streams/windowed-table.js'
+export type { WindowedTableOptions, WindowValue } from './streams/windowed-table.js'
+export { hopping, session, sliding, tumbling } from './windows/kinds.js'
+export type {
+  HoppingWindows,
+  SessionWindows,
+  SlidingWindows,
+  TimeWindow,
+  TumblingWindows,
+  WindowOptions,
+  Windows,
+} from './windows/kinds.js'
+export type { ClosedWindow } from './windows/aggregator.js'
+export type { TimeSource } from './windows/time.js'
 export type { KeyValue } from './state/types.js'
 
 // Timers, leadership and time

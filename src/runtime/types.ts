@@ -118,6 +118,14 @@ export interface StoreSpec {
   readonly value: Codec<any>
   /** Keys kept decoded in the store's cache. */
   readonly cacheMaxEntries: number
+  /**
+   * The bytes of a store key that its partition is computed from (a windowed key: the record key
+   * before the window), or undefined for an entry of the task itself (its stream time).
+   * @default the whole key
+   */
+  readonly keyPart?: (key: Buffer) => Buffer | undefined
+  /** Configs of the changelog topic when created. @default cleanup.policy=compact */
+  readonly changelogConfigs?: Readonly<Record<string, string>>
 }
 
 interface ProcessorBase {

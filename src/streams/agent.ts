@@ -4,6 +4,7 @@ import { keysOf, knownKeys, wholeNumber } from '../validate.js'
 import type { AgentStream } from './agent-stream.js'
 import type { Stream } from './stream.js'
 import type { Table } from './table.js'
+import type { WindowedTable } from './windowed-table.js'
 import type { Topic } from './topic.js'
 import type { ErrorPolicy, Event, OutgoingRecord } from './types.js'
 
@@ -31,7 +32,7 @@ export interface AgentOptions {
    * restored before its first record. Agents that name one table are one task per partition (their
    * topics must be co-partitioned). @default none
    */
-  tables?: Table<any, any, any>[]
+  tables?: Array<Table<any, any, any> | WindowedTable<any, any>>
 }
 
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -31,6 +31,7 @@ import { GlobalTable, type GlobalTableOptions } from './global-table.js'
 import { Table, type TableOptions, type TableReader } from './table.js'
 import { tableQueries } from './table-queries.js'
 import { Topic, type TopicOptions } from './topic.js'
+import { WindowedTable, type WindowedTableOptions } from './windowed-table.js'
 import type { ErrorPolicy, OutgoingRecord } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -109,6 +110,18 @@ export class App {
   }
 
   /**
+   * Declares a windowed table: a value per key and window (tumbling, hopping or session) on event
+   * time, restored from its changelog, each window's final value emitted once when it closes.
+   */
+  windowedTable<K, V>(name: string, options: WindowedTableOptions<K, V>): WindowedTable<K, V> {
+    if (this.#tables.has(name) || this.#globals.has(name))
+      throw new TributaryError('INVALID_ARGUMENT', `Table "${name}" is declared twice in app "${this.id}"`)
+    const table = new WindowedTable<K, V>(name, options)
+    this.#tables.set(name, table.table)
+    return table
+  }
+
+  /**
    * Declares a global table: every worker holds all of it, restored before it processes a record
    * and kept current from its topic `<appId>-<name>-global`; any agent reads any key, and a write
    * on one worker (`await table.set(k, v)`) reaches all of them.
@@ -168,7 +181,15 @@ export class App {
         `Agent "${name}" reads topic "${stream.source.name}", which was not declared with app.topic()`,
       )
     }
-    for (const table of options?.tables ?? []) {
+    for (const named of options?.tables ?? []) {
+      const table = named instanceof WindowedTable ? named.table : named
+      if (named instanceof WindowedTable)
+        for (const topic of named.topics())
+          if (this.#topics.get(topic.name) !== topic)
+            throw new TributaryError(
+              'INVALID_ARGUMENT',
+              `Agent "${name}": windowed table "${named.name}" sends to topic "${topic.name}", which was not declared with app.topic()`,
+            )
       if (!(table instanceof Table) || this.#tables.get(table.name) !== table)
         throw new TributaryError(
           'INVALID_ARGUMENT',
@@ -292,7 +313,7 @@ export class App {
               new Topic(spec.changelog, {
                 key: raw,
                 value: raw,
-                compacted: true,
+                ...(spec.changelogConfigs ? { configs: { ...spec.changelogConfigs } } : { compacted: true }),
                 internal: true,
                 partitions: source.options.partitions ?? this.settings.topicPartitions,
               }),

@@ -21,6 +21,7 @@ import { applyOps } from './operators.js'
 import type { Op, Stream } from './stream.js'
 import { CORRELATION_ID, REPLY_TO, withoutReplyHeaders } from './replies.js'
 import type { Table } from './table.js'
+import { WindowedTable } from './windowed-table.js'
 import { Topic } from './topic.js'
 import type { ErrorPolicy } from './types.js'
 import { encodeWith, outputEncoder } from './encode.js'
@@ -216,7 +217,7 @@ export function compileAgent(agent: Agent<any, any>, ctx: CompileContext): Proce
   const { forwarders, source, last } = compileChain(agent.name, agent.stream, errors, ctx)
   const emit = emitter(agent.options.sink ?? [])
   const concurrency = agent.options.concurrency ?? 1
-  const tables = agent.options.tables ?? []
+  const tables = (agent.options.tables ?? []).map((t) => (t instanceof WindowedTable ? t.table : t))
   const stores = tables.length > 0 ? { stores: ctx.stores(tables, source, source.key) } : {}
   if (agent.body === undefined && concurrency === 1) {
     // No body: a record-at-a-time node, synchronous while the operators and sinks are. Same

@@ -177,9 +177,16 @@ export class WindowAggregator<K, V> {
     return this.#close(this.#open.take(this.#streamTime))
   }
 
-  /** Closes every open window now, whatever the stream time (an idle timeout: input stopped). */
+  /**
+   * Closes every open window now, whatever the stream time (an idle timeout: input stopped). Stream
+   * time moves to the last of their closing times, so a record for one of them later is late: a
+   * closed window is never emitted twice.
+   */
   closeAll(): Array<ClosedWindow<K, V>> {
-    return this.#close(this.#open.takeAll())
+    const due = this.#open.takeAll()
+    for (const { window } of due)
+      this.#streamTime = Math.max(this.#streamTime, closesAt(this.windows, window))
+    return this.#close(due)
   }
 
   #close(due: Array<Open<K>>): Array<ClosedWindow<K, V>> {

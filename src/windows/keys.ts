@@ -16,8 +16,21 @@ export interface Windowed<K> {
 
 const SUFFIX = 16
 
-/** The bytes of a record key inside a windowed key: what the key's partition is computed from. */
-export function recordKeyBytes(windowedKey: Buffer): Buffer {
+/**
+ * The key of the task's own entry in a windowed store, its stream time: no record key, window
+ * (-1, -1). It is on no key's partition (recordKeyBytes gives undefined).
+ */
+export const STREAM_TIME: Windowed<never> = Object.freeze({
+  key: undefined as never,
+  window: Object.freeze({ start: -1, end: -1 }),
+})
+
+const isStreamTime = (bytes: Buffer): boolean =>
+  bytes.length === SUFFIX && bytes.readBigInt64BE(0) === -1n && bytes.readBigInt64BE(8) === -1n
+
+/** The bytes of a record key inside a windowed key: what the key's partition is computed from (none for STREAM_TIME). */
+export function recordKeyBytes(windowedKey: Buffer): Buffer | undefined {
+  if (isStreamTime(windowedKey)) return undefined
   if (windowedKey.length < SUFFIX)
     throw new TributaryError(
       'INVALID_ARGUMENT',
@@ -31,7 +44,7 @@ export function windowedCodec<K>(keyCodec: Codec<K>): Codec<Windowed<K>> {
   return {
     name: `windowed(${keyCodec.name})`,
     encode(windowed: Windowed<K>): Buffer {
-      const key = keyCodec.encode(windowed.key)
+      const key = windowed === STREAM_TIME ? Buffer.alloc(0) : keyCodec.encode(windowed.key)
       if (key === null) throw new TributaryError('INVALID_ARGUMENT', 'a windowed table key cannot be null')
       const bytes = Buffer.allocUnsafe(key.length + SUFFIX)
       key.copy(bytes, 0)
@@ -41,12 +54,44 @@ export function windowedCodec<K>(keyCodec: Codec<K>): Codec<Windowed<K>> {
     },
     decode(bytes: Buffer | null): Windowed<K> {
       if (bytes === null) throw new TributaryError('INVALID_ARGUMENT', 'a windowed key cannot be null')
-      const key = keyCodec.decode(recordKeyBytes(bytes))
+      const part = recordKeyBytes(bytes)
+      if (part === undefined) return STREAM_TIME
+      const key = keyCodec.decode(part)
       const at = bytes.length - SUFFIX
       return {
         key,
         window: { start: Number(bytes.readBigInt64BE(at)), end: Number(bytes.readBigInt64BE(at + 8)) },
       }
+    },
+  }
+}
+
+/** A windowed store's value: a window's value (tag 0), or the task's stream time (tag 1). */
+export type Stored<V> = { readonly value: V } | { readonly streamTime: number }
+
+export function storedCodec<V>(valueCodec: Codec<V>): Codec<Stored<V>> {
+  return {
+    name: valueCodec.name,
+    encode(stored: Stored<V>): Buffer {
+      if ('streamTime' in stored) {
+        const bytes = Buffer.allocUnsafe(9)
+        bytes[0] = 1
+        bytes.writeBigInt64BE(BigInt(stored.streamTime), 1)
+        return bytes
+      }
+      const value = valueCodec.encode(stored.value)
+      if (value === null)
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          'a window value encoded to null: give a value or delete the window',
+        )
+      return Buffer.concat([Buffer.of(0), value])
+    },
+    decode(bytes: Buffer | null): Stored<V> {
+      if (bytes === null || bytes.length === 0)
+        throw new TributaryError('INVALID_ARGUMENT', 'a windowed store value is empty')
+      if (bytes[0] === 1) return { streamTime: Number(bytes.readBigInt64BE(1)) }
+      return { value: valueCodec.decode(bytes.subarray(1)) }
     },
   }
 }

@@ -56,6 +56,8 @@ test('tumbling windows: each closes once, when stream time reaches its end, with
   )
   assert.equal(agg.pending, 1)
   assert.deepEqual(text(agg.closeAll()), ['b[3000,4000)=1'])
+  assert.equal(agg.streamTime, 4_000, 'closed by an idle timeout: stream time moved past the window')
+  assert.deepEqual(feed(agg, [['b', 3_500]]), ['late b@3500'])
 })
 
 test('grace keeps a window open for late records, and a record past it is late and changes nothing', () => {

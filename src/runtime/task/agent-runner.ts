@@ -147,6 +147,7 @@ class Lane {
         continue
       }
       if (result instanceof Promise) return this.#afterTransform(result, deadline)
+      runner.handed = result
       return Promise.resolve({ done: false, value: result })
     }
   }
@@ -184,7 +185,10 @@ class Lane {
     deadline: number | undefined,
   ): Promise<IteratorResult<AnyEvent> | 'timeout'> {
     const result = await pending
-    if (result !== DROPPED) return { done: false, value: result }
+    if (result !== DROPPED) {
+      this.#runner.handed = result
+      return { done: false, value: result }
+    }
     this.#dropLast()
     return this.#nextEvent(deadline)
   }

@@ -92,6 +92,7 @@ export class NodeRunner extends Runner {
             : event
           if (result instanceof Promise) result = await result
           if (result !== DROPPED) {
+            this.handed = result
             const done = processor.process(result, context)
             if (done instanceof Promise) await done
           }

@@ -4,7 +4,7 @@
  */
 import { TributaryError, coordinates } from '../../errors.js'
 import type { ConsumedRecord } from '../../transport/types.js'
-import type { Cancellable, Outputs, ProcessorContext, ProcessorSpec } from '../types.js'
+import type { AnyEvent, Cancellable, Outputs, ProcessorContext, ProcessorSpec } from '../types.js'
 import { Punctuator } from './punctuator.js'
 import { EntryQueue } from './queue.js'
 import { taskScope } from './scope.js'
@@ -19,6 +19,8 @@ export abstract class Runner {
   readonly punctuator: Punctuator
   /** The cap of the punctuation running now: its outputs hold the task's commits. */
   protected cap: Cap | undefined
+  /** The event handed to the processor last (the task scope's event()). */
+  handed: AnyEvent | undefined
   #done: Promise<void> | undefined
 
   constructor(task: StreamTask, spec: ProcessorSpec, tracker: OffsetTracker) {
@@ -45,6 +47,16 @@ export abstract class Runner {
             partition: this.task.partition,
             processor: this.spec.name,
             store: (name) => state.store(name),
+            event: () => this.handed,
+            emit: (records) => {
+              const cap = this.cap ?? this.task.openCap()
+              this.task.produceCapped(records, this, cap)
+              if (cap !== this.cap) this.task.closeCap(cap)
+            },
+            now: () => this.task.host.clock.now(),
+            log: (level, message) => this.task.host.log(level, message),
+            schedule: (intervalMs, type, fn) =>
+              this.punctuator.schedule(intervalMs, type, fn, this.task.streamTime()),
           },
           () => this.run(),
         )

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { KeyValue } from '../../state/types.js'
+import type { AnyEvent, Cancellable, Outputs } from '../types.js'
 
 /** What a table reaches of the task in scope. */
 export interface TaskScope {
@@ -15,6 +16,20 @@ export interface TaskScope {
   readonly processor: string
   /** The store of a table this task holds; undefined when no processor of the task uses it. */
   store(name: string): KeyValue<unknown, unknown> | undefined
+  /** The event the processor took last (the one in process, for a body that takes one at a time). */
+  event(): AnyEvent | undefined
+  /** Sends outputs of the task that hold its commits until acknowledged (a closed window's value). */
+  emit(records: Outputs): void
+  /** The app's clock. */
+  now(): number
+  /** The app's log. */
+  log(level: 'info' | 'warn', message: string): void
+  /** A punctuation of the processor (see ProcessorContext.schedule). */
+  schedule(
+    intervalMs: number,
+    type: 'stream' | 'wall',
+    fn: (timestamp: number) => void | Promise<void>,
+  ): Cancellable
 }
 
 export const taskScope = new AsyncLocalStorage<TaskScope>()

@@ -138,7 +138,9 @@ export class TaskStores implements StateManager {
     const topic = this.#sourceTopics[0]!
     const partitions = this.#host.partitions(topic)
     if (partitions === undefined) return
-    const owner = partitionForKey(keyBytes, partitions)
+    const part = spec.keyPart ? spec.keyPart(keyBytes) : keyBytes
+    if (part === undefined) return
+    const owner = partitionForKey(part, partitions)
     if (owner === this.#partition) return
     throw new TributaryError(
       'INVALID_ARGUMENT',
