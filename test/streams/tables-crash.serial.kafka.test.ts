@@ -5,16 +5,17 @@
  * on the same state directory each time.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
 import { testBroker } from '../helpers/broker.js'
+import { committed, readCommitted, startWorker } from '../helpers/crash.js'
 import { waitUntil } from '../helpers/wait.js'
 
 const fixture = join(import.meta.dirname, 'fixtures', 'count-worker.ts')
@@ -31,34 +32,19 @@ interface Run {
   env: Record<string, string>
 }
 
-function startWorker(run: Run, workerId = 'counter', stateDir = run.stateDir): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: {
-      ...process.env,
+function startCounter(run: Run, workerId = 'counter', stateDir = run.stateDir): Promise<ChildProcess> {
+  return startWorker(
+    fixture,
+    {
       APP_ID: run.appId,
       IN: run.input,
       OUT: run.output,
-      BROKER: testBroker(),
       WORKER_ID: workerId,
       STATE_DIR: stateDir,
       ...run.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let errors = ''
-  child.stderr.on('data', (d: Buffer) => (errors += d.toString()))
-  // CRASH_LOGS=<dir> keeps each worker's log there, for reading the broker's logs against it.
-  const logs = process.env.CRASH_LOGS
-  if (logs)
-    child.stderr.on('data', (d: Buffer) => appendFileSync(join(logs, `${run.appId}-${workerId}.log`), d))
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) resolve(child)
-    })
-    child.once('exit', (code) =>
-      reject(new Error(`the worker exited (${code}) before it was ready: ${errors}`)),
-    )
-  })
+    `${run.appId}-${workerId}`,
+  )
 }
 
 async function produce(transport: Transport, topic: string): Promise<void> {
@@ -76,42 +62,9 @@ async function produce(transport: Transport, topic: string): Promise<void> {
   await producer.close()
 }
 
-async function committed(transport: Transport, group: string): Promise<number> {
-  return (await transport.admin().listGroupOffsets(group)).reduce((n, o) => n + o.offset, 0)
-}
-
 /** Every record of a topic (read_committed: those of committed transactions only), as [key, number]. */
 async function readAll(transport: Transport, topic: string): Promise<Array<[string, number]>> {
-  const isolationLevel = 'read_committed' as const
-  // A killed worker's open transaction holds the last stable offset back until the broker aborts
-  // it (the 10 s transaction timeout): wait until no transaction is open, then read to the end.
-  let ends: Array<{ partition: number; offset: number }> = []
-  await waitUntil(
-    `no open transaction on ${topic}`,
-    async () => {
-      const stable = await transport.admin().listOffsets(topic, 'latest', { isolationLevel })
-      const high = new Map(
-        (await transport.admin().listOffsets(topic, 'latest')).map((o) => [o.partition, o.offset]),
-      )
-      ends = stable
-      return stable.every((o) => o.offset === high.get(o.partition))
-    },
-    60_000,
-  )
-  const consumer = transport.consumer({ isolationLevel })
-  await consumer.assign(ends.map(({ partition }) => ({ topic, partition, from: 'earliest' as const })))
-  const records: Array<[string, number]> = []
-  const deadline = Date.now() + 120_000
-  try {
-    while (ends.some((e) => (consumer.position({ topic, partition: e.partition }) ?? 0) < e.offset)) {
-      if (Date.now() > deadline) throw new Error(`${topic} was not read to its end in time`)
-      for (const r of await consumer.poll({ timeoutMs: 500, maxRecords: 10_000 }))
-        records.push([r.key!.toString(), Number(r.value!.toString())])
-    }
-  } finally {
-    await consumer.close()
-  }
-  return records
+  return (await readCommitted(transport, topic)).map((r) => [r.key!.toString(), Number(r.value!.toString())])
 }
 
 /** The exact-counts checks of exactly-once: every key at the truth, each count once in the committed output. */
@@ -166,7 +119,7 @@ async function crashRun(t: TestContext, env: Record<string, string>) {
   let worker: ChildProcess | undefined
   try {
     await setUp(transport, run)
-    worker = await startWorker(run)
+    worker = await startCounter(run)
     for (let i = 0; i < KILLS; i++) {
       // A random point in the i-th sixth of the input.
       const target = Math.floor(((i + 0.2 + Math.random() * 0.6) / (KILLS + 1)) * TOTAL)
@@ -187,7 +140,7 @@ async function crashRun(t: TestContext, env: Record<string, string>) {
         `kill ${i + 1} landed mid-work: ${atKill} of ${TOTAL} committed`,
       )
       t.diagnostic(`kill ${i + 1}: ${atKill} of ${TOTAL} input records committed`)
-      worker = await startWorker(run)
+      worker = await startCounter(run)
     }
     await waitUntil(
       'all the input committed',
@@ -250,7 +203,7 @@ test(
     const run = newRun({ GUARANTEE: 'exactly_once', STORE: 'lmdb://', SLOW_EVERY: '10' })
     const workers = new Map<string, ChildProcess>()
     const start = async (id: string): Promise<void> => {
-      workers.set(id, await startWorker(run, id, join(run.stateDir, id)))
+      workers.set(id, await startCounter(run, id, join(run.stateDir, id)))
     }
     const progress = (what: string, share: number) =>
       waitUntil(what, async () => (await committed(transport, run.appId)) >= share * TOTAL, 180_000)
