@@ -1,7 +1,8 @@
 /**
  * Where a record's time comes from, for windows: the record's timestamp (event time, the default:
  * the producer's CreateTime), a field of the value (a number of ms since the epoch, an ISO-8601
- * string or a Date; `a.b` reaches into nested objects), the app's clock when the record is
+ * string, UTC when it has no offset, as `2020-07-01 00:00:17`; or a Date; `a.b` reaches into
+ * nested objects), the app's clock when the record is
  * processed (processing time), or the broker's append time (ingestion time: the record timestamp
  * of a topic with `message.timestamp.type=LogAppendTime`).
  */
@@ -35,6 +36,9 @@ export function checkTimeSource(source: unknown, where: string): TimeSource {
   )
 }
 
+/** A date and time without an offset (`2020-07-01 00:00:17`, `2020-07-01T00:00:17.250`). */
+const NAIVE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
+
 /** Reads `path` (dotted) from a value; undefined when a step is missing. */
 function fieldOf(value: unknown, path: string): unknown {
   let at: unknown = value
@@ -57,7 +61,9 @@ export function timeOf(source: TimeSource, record: Timed, now: () => number): nu
   let time: number
   if (typeof found === 'number') time = found
   else if (found instanceof Date) time = found.getTime()
-  else if (typeof found === 'string' && /^\d{4}-\d{2}-\d{2}/.test(found)) time = Date.parse(found)
+  else if (typeof found === 'string' && /^\d{4}-\d{2}-\d{2}/.test(found))
+    // Date.parse reads a date-time without an offset as local time: here it is UTC, on every machine.
+    time = Date.parse(NAIVE.test(found) ? `${found.replace(' ', 'T')}Z` : found)
   else time = NaN
   if (!Number.isFinite(time) || time < 0)
     throw new TributaryError(

@@ -16,6 +16,8 @@ import { generateCsv, generateRides } from '../../examples/taxi/data.js'
 import { buildPrinterApp } from '../../examples/taxi/printer.js'
 import { buildProducerApp, produce, sendRides } from '../../examples/taxi/producer.js'
 import { VENDOR_TABLE, buildVendorsApp } from '../../examples/taxi/vendors.js'
+import { buildPerMinuteApp } from '../../examples/taxi/per-minute.js'
+import { TestDriver } from '../../src/testing/index.js'
 import { waitUntil } from '../helpers/wait.js'
 import { AMOUNT_PARTS, parseRides, readRides, type Ride } from '../../examples/taxi/ride.js'
 import { testBroker } from '../helpers/broker.js'
@@ -348,4 +350,32 @@ test('vendors counts rides per vendor into a table through a repartition, served
       await app.stop()
     }
   }
+})
+
+test('per-minute counts rides per vendor in one-minute windows of their pickup time, each minute once, the last by the idle timeout', async (t) => {
+  const { app, rides, perMinute } = buildPerMinuteApp({ id: 'per-minute', idleMs: 5_000 })
+  const driver = await TestDriver.start(app)
+  t.after(() => driver.close())
+  const generated = generateRides({ rows: 200 })
+  // Sent now, in any order of arrival: the windows follow the pickup time, not the send time.
+  for (const ride of generated) await driver.pipe(rides, { key: String(ride.VendorID), value: ride })
+  await driver.advanceTime(5_000)
+  const expected = new Map<string, number>()
+  for (const ride of generated) {
+    const minute = Math.floor(Date.parse(`${ride.tpep_pickup_datetime.replace(' ', 'T')}Z`) / 60_000) * 60_000
+    const key = `${ride.VendorID}@${new Date(minute).toISOString()}`
+    expected.set(key, (expected.get(key) ?? 0) + 1)
+  }
+  const emitted = (await driver.read(perMinute)).map(
+    (r) => [`${r.key}@${new Date(r.value.start).toISOString()}`, r.value.value] as const,
+  )
+  assert.equal(emitted.length, expected.size, 'each vendor-minute once')
+  assert.deepEqual(new Map(emitted), expected)
+})
+
+test('the per-minute command on memory:// feeds itself and prints every minute of every vendor', async () => {
+  const { stdout } = await example('per-minute', ['--rows', '50', '--fast'])
+  const counted = [...stdout.matchAll(/: (\d+) rides?$/gm)].reduce((n, m) => n + Number(m[1]), 0)
+  assert.equal(counted, 50, stdout)
+  assert.match(stdout, /^vendor [12], the minute from 2020-07-01T00:00:00.000Z: \d+ rides?$/m)
 })

@@ -26,6 +26,15 @@ test('a time field may hold ms since the epoch, an ISO-8601 string or a Date, al
     Date.UTC(2024, 2, 1, 11, 0, 0, 250),
   )
   assert.equal(timeOf({ field: 'at' }, record({ at: new Date(5_000) }), now), 5_000)
+  // Without an offset: UTC, whatever the machine's time zone (the taxi course's pickup times).
+  assert.equal(
+    timeOf({ field: 'at' }, record({ at: '2020-07-01 00:00:17' }), now),
+    Date.UTC(2020, 6, 1, 0, 0, 17),
+  )
+  assert.equal(
+    timeOf({ field: 'at' }, record({ at: '2020-07-01T00:00:17.5' }), now),
+    Date.UTC(2020, 6, 1, 0, 0, 17, 500),
+  )
   assert.equal(timeOf({ field: 'pickup.time' }, record({ pickup: { time: 7_000 } }), now), 7_000)
 })
 
