@@ -79,6 +79,7 @@ export type {
   StoreStats,
   StandbyStats,
   StandbyStoreStats,
+  WindowStoreStats,
   TableAnswer,
   TableQueries,
   TaskStats,

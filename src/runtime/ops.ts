@@ -24,6 +24,7 @@ function storeStats(s: TaskStoreStats, now: number): StoreStats {
     store: s.url,
     keys: s.keys,
     changelogWrites: s.changelogWrites,
+    ...(s.windows ? { windows: { ...s.windows } } : {}),
     restore: r
       ? {
           from: r.from,

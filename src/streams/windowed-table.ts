@@ -13,6 +13,7 @@
  */
 import { TributaryError, coordinates } from '../errors.js'
 import { currentTask, type TaskScope } from '../runtime/task/scope.js'
+import type { WindowStats } from '../runtime/task/state-manager.js'
 import type { AnyEvent, StoreSpec } from '../runtime/types.js'
 import { json } from '../serde/codecs.js'
 import type { Codec } from '../serde/types.js'
@@ -92,8 +93,9 @@ type Store<K, V> = KeyValue<Windowed<K>, Stored<V>>
 interface TaskWindows<K, V> {
   readonly engine: WindowAggregator<K, V>
   readonly store: Store<K, V>
+  /** The task's window counts, for /stats and /metrics. */
+  readonly stats: WindowStats
   lastRecordAt: number
-  late: number
   lateLoggedAt: number
 }
 
@@ -212,7 +214,10 @@ export class WindowedTable<K, V> {
         { initial: this.#initial, ...(merge ? { merge } : {}) },
         streamTime,
       )
-      task = { engine, store, lastRecordAt: scope.now(), late: 0, lateLoggedAt: -Infinity }
+      const stats = scope.windowStats(this.name) ?? { pending: 0, closed: 0, late: 0, streamTime: -1 }
+      stats.pending = engine.pending
+      stats.streamTime = engine.streamTime
+      task = { engine, store, stats, lastRecordAt: scope.now(), lateLoggedAt: -Infinity }
       this.#tasks.set(store, task)
       const idleMs = this.#options.idleMs
       if (idleMs !== undefined) {
@@ -256,6 +261,9 @@ export class WindowedTable<K, V> {
     const streamTime = task.engine.streamTime
     if (saved === undefined || !('streamTime' in saved) || saved.streamTime !== streamTime)
       task.store.set(STREAM_TIME, { streamTime })
+    task.stats.pending = task.engine.pending
+    task.stats.closed += closed.length
+    task.stats.streamTime = streamTime
     const { onWindowClose, closed: topic } = this.#options
     for (const { key, window, value } of closed) {
       onWindowClose?.(key, window, value)
@@ -278,7 +286,7 @@ export class WindowedTable<K, V> {
     time: number,
     windows: readonly TimeWindow[],
   ): void {
-    task.late++
+    task.stats.late++
     const late = this.#options.late ?? 'drop'
     if (late !== 'drop') {
       scope.emit({
@@ -298,7 +306,7 @@ export class WindowedTable<K, V> {
       'warn',
       `windowed table "${this.name}" (${describeWindows(this.windows)}): record ${coordinates(event.topic, event.partition, event.offset)} ` +
         `of key ${JSON.stringify(key) ?? String(key)} at ${time} is late for ${spans}, closed at stream time ${task.engine.streamTime}; ` +
-        `dropped (${task.late} late record(s) on task ${scope.taskId} so far; late: topic sends them on)`,
+        `dropped (${task.stats.late} late record(s) on task ${scope.taskId} so far; late: topic sends them on)`,
     )
   }
 
@@ -313,7 +321,7 @@ export class WindowedTable<K, V> {
     const scope = currentTask()
     if (scope === undefined) return 0
     const store = scope.store(this.name)
-    return store ? (this.#tasks.get(store)?.late ?? 0) : 0
+    return store ? (this.#tasks.get(store)?.stats.late ?? 0) : 0
   }
 
   /** The value of `key` in the window that contains `time` (the newest one for hopping windows; sessions: the session around it). */

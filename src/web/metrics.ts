@@ -19,6 +19,9 @@ export const METRIC_NAMES = {
   restored: 'tributary_restore_records_total',
   restoreRemaining: 'tributary_restore_remaining_records',
   restoreRate: 'tributary_restore_records_per_second',
+  windowsPending: 'tributary_windows_pending',
+  windowsClosed: 'tributary_windows_closed_total',
+  lateRecords: 'tributary_window_late_records_total',
   standbyLag: 'tributary_standby_lag_records',
   standbyApplied: 'tributary_standby_records_total',
   timerRuns: 'tributary_timer_runs_total',
@@ -75,6 +78,21 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
     STORE,
   )
   const restored = counter(METRIC_NAMES.restored, 'Changelog records restored into the store.', STORE)
+  const windowsPending = gauge(
+    METRIC_NAMES.windowsPending,
+    'Open windows of the windowed table on this task.',
+    STORE,
+  )
+  const windowsClosed = counter(
+    METRIC_NAMES.windowsClosed,
+    'Windows closed (final values emitted) by this task since it started.',
+    STORE,
+  )
+  const lateRecords = counter(
+    METRIC_NAMES.lateRecords,
+    'Records for closed windows (dropped or sent to the late topic) since the task started.',
+    STORE,
+  )
   const restoreRemaining = gauge(
     METRIC_NAMES.restoreRemaining,
     'Changelog offsets left to restore (0 once restored).',
@@ -120,6 +138,11 @@ export function snapshotRegistry(stats: WorkerStats): Registry {
       const labels = { app, worker, table: store.table, task: task.id }
       tableKeys.set(labels, store.keys)
       changelogWrites.inc(labels, count(store.changelogWrites, METRIC_NAMES.changelogWrites, store.table))
+      if (store.windows) {
+        windowsPending.set(labels, store.windows.pending)
+        windowsClosed.inc(labels, count(store.windows.closed, METRIC_NAMES.windowsClosed, store.table))
+        lateRecords.inc(labels, count(store.windows.late, METRIC_NAMES.lateRecords, store.table))
+      }
       if (store.restore === null) continue
       restored.inc(labels, count(store.restore.restored, METRIC_NAMES.restored, store.table))
       restoreRemaining.set(labels, store.restore.remaining)

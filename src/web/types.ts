@@ -89,6 +89,20 @@ export interface StoreStats {
   changelogWrites: number
   /** The restore of this store: null before it began. */
   restore: RestoreStats | null
+  /** A windowed table's windows on this task. */
+  windows?: WindowStoreStats
+}
+
+/** A windowed table's windows on one task. */
+export interface WindowStoreStats {
+  /** Windows open now. */
+  pending: number
+  /** Windows closed (final values emitted) since the task started. */
+  closed: number
+  /** Records that came for closed windows (dropped or sent to the late topic) since the task started. */
+  late: number
+  /** The highest record time the table has seen on this task (ms); -1 before the first. */
+  streamTime: number
 }
 
 export interface RestoreStats {

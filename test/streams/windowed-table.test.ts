@@ -73,6 +73,16 @@ test('a record for a closed window goes to the late topic, and the window is not
     (await driver.read(late)).map((r) => `${r.key}@${r.timestamp - T0}`),
     ['a@3000', 'b@59000'],
   )
+  const windows = driver.worker
+    .tasks()
+    .flatMap((task) => task.stateManager.stats())
+    .map((s) => s.windows!)
+  const sum = (f: (w: (typeof windows)[number]) => number): number => windows.reduce((n, w) => n + f(w), 0)
+  assert.deepEqual(
+    { closed: sum((w) => w.closed), late: sum((w) => w.late), pending: sum((w) => w.pending) },
+    { closed: 2, late: 2, pending: 1 },
+    '/stats and /metrics count the closed windows and the late records',
+  )
 })
 
 test('hopping windows: a record counts in every window that overlaps it, epoch-aligned', async (t) => {

@@ -59,6 +59,17 @@ test('a table store on a task shows its keys, changelog writes and restore progr
   })
 })
 
+test("a windowed table's store shows its pending and closed windows and its late records", async () => {
+  await withServer(fakeWorker().provider, async (server) => {
+    const m = await scrape(server)
+    const store = { ...W, table: 'per-minute', task: '0_0' }
+    assert.equal(valueOf(m, METRIC_NAMES.windowsPending, store), 29)
+    assert.equal(valueOf(m, METRIC_NAMES.windowsClosed, store), 7)
+    assert.equal(valueOf(m, METRIC_NAMES.lateRecords, store), 3)
+    assert.equal(valueOf(m, METRIC_NAMES.windowsPending, { ...W, table: 'totals', task: '0_0' }), undefined)
+  })
+})
+
 test('an unknown committed offset or lag is left out rather than reported as zero', async () => {
   await withServer(fakeWorker().provider, async (server) => {
     const m = await scrape(server)

@@ -47,6 +47,7 @@ export abstract class Runner {
             partition: this.task.partition,
             processor: this.spec.name,
             store: (name) => state.store(name),
+            windowStats: (name) => state.windowStats(name),
             event: () => this.handed,
             emit: (records) => {
               const cap = this.cap ?? this.task.openCap()

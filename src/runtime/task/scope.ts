@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { KeyValue } from '../../state/types.js'
+import type { WindowStats } from './state-manager.js'
 import type { AnyEvent, Cancellable, Outputs } from '../types.js'
 
 /** What a table reaches of the task in scope. */
@@ -16,6 +17,8 @@ export interface TaskScope {
   readonly processor: string
   /** The store of a table this task holds; undefined when no processor of the task uses it. */
   store(name: string): KeyValue<unknown, unknown> | undefined
+  /** The window counts of a windowed table's store on this task (for /stats and /metrics). */
+  windowStats(name: string): WindowStats | undefined
   /** The event the processor took last (the one in process, for a body that takes one at a time). */
   event(): AnyEvent | undefined
   /** Sends outputs of the task that hold its commits until acknowledged (a closed window's value). */

@@ -8,6 +8,18 @@ import type { RestoreProgress } from '../../state/restore.js'
 import type { KeyValue } from '../../state/types.js'
 import type { TopicPartitionOffset } from '../../transport/types.js'
 
+/** What a windowed table's engine reports of one task (written by it, read by /stats and /metrics). */
+export interface WindowStats {
+  /** Windows open now. */
+  pending: number
+  /** Windows closed (their final values emitted) since the task started. */
+  closed: number
+  /** Records that came for closed windows (dropped or sent to the late topic). */
+  late: number
+  /** The task's stream time for the table: the highest record time seen; -1 before the first. */
+  streamTime: number
+}
+
 /** One store of a task, for /stats and /metrics. */
 export interface StoreStats {
   readonly name: string
@@ -21,6 +33,8 @@ export interface StoreStats {
   /** Changelog records written by this task. */
   readonly changelogWrites: number
   readonly restore: RestoreProgress | undefined
+  /** For a windowed table's store. */
+  readonly windows?: WindowStats
 }
 
 export interface StateManager {
@@ -38,6 +52,8 @@ export interface StateManager {
   offsets(): number
   /** The store of a table, once restored. */
   store(name: string): KeyValue<unknown, unknown> | undefined
+  /** The window counts of a table's store on this task (made on first ask); undefined without that table. */
+  windowStats(name: string): WindowStats | undefined
   /** Forgets what the caches hold that was not flushed (the task rewinds to its last commit). */
   reset(): void
   stats(): StoreStats[]
@@ -52,6 +68,7 @@ export const statelessManager: StateManager = {
   close: () => Promise.resolve(),
   offsets: () => 0,
   store: () => undefined,
+  windowStats: () => undefined,
   reset: () => undefined,
   stats: () => [],
 }

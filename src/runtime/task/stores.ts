@@ -28,7 +28,7 @@ import { classify } from '../faults.js'
 import type { LogFields, LogLevel } from '../log.js'
 import type { StoreSpec } from '../types.js'
 import type { HandedStore } from './standby.js'
-import type { StateManager, StoreStats } from './state-manager.js'
+import type { StateManager, StoreStats, WindowStats } from './state-manager.js'
 
 /** What the stores of a task need from the worker. */
 export interface StateHost {
@@ -66,6 +66,7 @@ export class TaskStores implements StateManager {
   readonly #partition: number
   readonly #sourceTopics: readonly string[]
   readonly #specs: readonly StoreSpec[]
+  readonly #windowStats = new Map<string, WindowStats>()
   readonly #host: StateHost
   readonly #stacks = new Map<string, Stack>()
   #ready = false
@@ -279,10 +280,19 @@ export class TaskStores implements StateManager {
     for (const { caching } of this.#stacks.values()) caching.reset()
   }
 
+  windowStats(name: string): WindowStats | undefined {
+    if (!this.#specs.some((s) => s.name === name)) return undefined
+    let stats = this.#windowStats.get(name)
+    if (!stats) this.#windowStats.set(name, (stats = { pending: 0, closed: 0, late: 0, streamTime: -1 }))
+    return stats
+  }
+
   stats(): StoreStats[] {
     return this.#specs.map((spec) => {
       const stack = this.#stacks.get(spec.name)
+      const windows = this.#windowStats.get(spec.name)
       return {
+        ...(windows ? { windows: { ...windows } } : {}),
         name: spec.name,
         changelog: spec.changelog,
         partition: this.#partition,

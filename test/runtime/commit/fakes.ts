@@ -44,6 +44,9 @@ export class FakeStateManager implements StateManager {
   store(): undefined {
     return undefined
   }
+  windowStats(): undefined {
+    return undefined
+  }
   reset(): void {}
   stats(): [] {
     return []
