@@ -124,6 +124,9 @@ export interface StoreSpec {
    * @default the whole key
    */
   readonly keyPart?: (key: Buffer) => Buffer | undefined
+  /** A windowed store: the codec of the record key inside its windowed keys (interactive queries take that key). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly recordKey?: Codec<any>
   /** Configs of the changelog topic when created. @default cleanup.policy=compact */
   readonly changelogConfigs?: Readonly<Record<string, string>>
 }

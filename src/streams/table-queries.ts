@@ -19,9 +19,19 @@ const unavailable = (error: string): TableAnswer => ({
   retryAfterSeconds: RETRY_AFTER_SECONDS,
 })
 
+/** A windowed store's entry as the routes show it: the window and its value; the task's own entry (its stream time) is not shown. */
+function windowEntry(
+  key: unknown,
+  value: unknown,
+): { key: unknown; window: unknown; value: unknown } | undefined {
+  const { key: recordKey, window } = key as { key: unknown; window: { start: number; end: number } }
+  if (window.start < 0) return undefined
+  return { key: recordKey, window, value: (value as { value: unknown }).value }
+}
+
 /** A key as written in a URL: the text itself for string keys, else JSON (falling back to the text). */
 function parseKey(spec: StoreSpec, text: string): unknown {
-  if (spec.key.name === 'string') return text
+  if ((spec.recordKey ?? spec.key).name === 'string') return text
   try {
     return JSON.parse(text) as unknown
   } catch {
@@ -74,12 +84,22 @@ export function tableQueries(
     entries(table, page): TableAnswer {
       const spec = specs.get(table)
       if (!spec) return { status: 404, body: { error: `no table "${table}"`, tables: [...specs.keys()] } }
-      const rows: Array<{ key: unknown; value: unknown; partition: number; cursor: string }> = []
+      const rows: Array<{
+        key: unknown
+        window?: unknown
+        value: unknown
+        partition: number
+        cursor: string
+      }> = []
       for (const task of worker.tasks()) {
         const store = task.stateManager.store(table)
         if (!store) continue
-        for (const [key, value] of store.entries())
-          rows.push({ key, value, partition: task.partition, cursor: JSON.stringify(key) })
+        for (const [key, value] of store.entries()) {
+          if (spec.recordKey) {
+            const entry = windowEntry(key, value)
+            if (entry) rows.push({ ...entry, partition: task.partition, cursor: JSON.stringify(key) })
+          } else rows.push({ key, value, partition: task.partition, cursor: JSON.stringify(key) })
+        }
       }
       rows.sort((a, b) => (a.cursor < b.cursor ? -1 : a.cursor > b.cursor ? 1 : 0))
       const after = page.after
@@ -91,7 +111,7 @@ export function tableQueries(
         body: {
           table,
           worker: worker.workerId,
-          entries: entries.map(({ key, value, partition }) => ({ key, value, partition })),
+          entries: entries.map(({ cursor: _, ...entry }) => entry),
           next: more ? entries[entries.length - 1]!.cursor : null,
         },
       }
@@ -104,13 +124,14 @@ export function tableQueries(
         return { status: 404, body: { error: `no table "${table}"`, tables: [...specs.keys()] } }
       const key = parseKey(spec, keyText)
       let bytes: Buffer | null
+      const keyCodec = spec.recordKey ?? spec.key
       try {
-        bytes = spec.key.encode(key)
+        bytes = keyCodec.encode(key)
       } catch (error) {
         return {
           status: 400,
           body: {
-            error: `the key ${JSON.stringify(keyText)} does not fit the table's key codec ${spec.key.name}: ${String(error)}`,
+            error: `the key ${JSON.stringify(keyText)} does not fit the table's key codec ${keyCodec.name}: ${String(error)}`,
           },
         }
       }
@@ -127,6 +148,24 @@ export function tableQueries(
           return unavailable(
             `partition ${partition} of table "${table}" is ${task.state === 'restoring' || task.state === 'created' ? 'restoring' : 'moving'} on this worker`,
           )
+        if (spec.recordKey) {
+          // A windowed table: the key's windows held now, oldest first.
+          const windows = []
+          for (const [k, v] of store.entries()) {
+            const entry = windowEntry(k, v)
+            if (entry && Buffer.compare(keyCodec.encode(entry.key) ?? Buffer.alloc(0), bytes) === 0)
+              windows.push({ window: entry.window, value: entry.value })
+          }
+          windows.sort(
+            (a, b) => (a.window as { start: number }).start - (b.window as { start: number }).start,
+          )
+          return windows.length === 0
+            ? {
+                status: 404,
+                body: { error: `no window of key ${JSON.stringify(key)} in table "${table}"`, ...where },
+              }
+            : { status: 200, body: { ...where, windows } }
+        }
         const value = store.get(key)
         return value === undefined
           ? { status: 404, body: { error: `no key ${JSON.stringify(key)} in table "${table}"`, ...where } }

@@ -174,6 +174,7 @@ export class WindowedTable<K, V> {
       return {
         ...base,
         key: windowedCodec((key ?? defaults.key) as Codec<K>),
+        recordKey: (key ?? defaults.key) as Codec<K>,
         value: storedCodec(value ?? json<V>()),
         keyPart: recordKeyBytes,
         changelogConfigs: {

@@ -13,6 +13,7 @@ import { App, json, string, tumbling, type WindowValue } from '../../src/index.j
 import { openTransport } from '../../src/transport/index.js'
 import type { Transport } from '../../src/transport/types.js'
 import { pollUntil } from '../transport/helpers.js'
+import { waitUntil } from '../helpers/wait.js'
 
 export interface WindowsTarget {
   label: string
@@ -111,6 +112,78 @@ export function windowsBehaviour(target: WindowsTarget): void {
         const config = new Map(configs.map((c) => [c.name, c.value]))
         assert.equal(config.get('cleanup.policy'), 'compact,delete')
         assert.equal(config.get('retention.ms'), String(1_000 + 24 * 60 * 60 * 1000))
+      } finally {
+        await app.stop()
+      }
+    })
+
+    test("a windowed table's routes list each key's open windows with their values, and its entries", async () => {
+      const id = unique('views')
+      const input = unique('views-in')
+      const app = new App({
+        id,
+        broker,
+        web: { port: 0, host: '127.0.0.1' },
+        topicPartitions: PARTITIONS,
+        stateDir: join(stateRoot, id),
+        commitIntervalMs: 100,
+        sessionTimeoutMs: 6_000,
+        log: () => undefined,
+      })
+      const views = app.topic(input, { key: string, value: string })
+      const perMinute = app.windowedTable<string | null, number>('views-per-minute', {
+        // Grace keeps the first minute open past the record at 1:01.
+        windows: tumbling(60_000, { grace: 5 * 60_000 }),
+        initial: 0,
+      })
+      app.agent(
+        'count',
+        views,
+        async (stream) => {
+          for await (const view of stream) perMinute.update(view.key, (n) => n + 1)
+        },
+        { tables: [perMinute] },
+      )
+      await app.start()
+      try {
+        const producer = transport.producer()
+        await producer.send(
+          [
+            ['a', 1_000],
+            ['a', 2_000],
+            ['a', 61_000],
+            ['b', 3_000],
+          ].map(([key, time]) => ({
+            topic: input,
+            key: Buffer.from(key as string),
+            value: Buffer.from('v'),
+            timestamp: T0 + (time as number),
+          })),
+        )
+        await producer.close()
+        const url = `${app.opsUrl}/tables/views-per-minute`
+        let body: { windows?: Array<{ window: { start: number; end: number }; value: number }> } = {}
+        await waitUntil('both windows of a counted', async () => {
+          const response = await fetch(`${url}/a`)
+          body = (await response.json()) as typeof body
+          return response.status === 200 && body.windows?.length === 2 && body.windows[1]!.value === 1
+        })
+        assert.deepEqual(
+          body.windows!.map((w) => [w.window.start - T0, w.window.end - T0, w.value]),
+          [
+            [0, 60_000, 2],
+            [60_000, 120_000, 1],
+          ],
+        )
+        const listed = (await (await fetch(url)).json()) as {
+          entries: Array<{ key: string; window: { start: number }; value: number }>
+        }
+        assert.deepEqual(
+          listed.entries.map((e) => `${e.key}@${e.window.start - T0}=${e.value}`).sort(),
+          ['a@0=2', 'a@60000=1', 'b@0=1'],
+          "the listing shows windows only, not the tasks' stream time",
+        )
+        assert.equal((await fetch(`${url}/nobody`)).status, 404)
       } finally {
         await app.stop()
       }
