@@ -7,6 +7,8 @@
  * value is emitted once: to `onWindowClose` and/or as a record of the `closed` topic. A record for
  * windows that closed already is late: dropped with a log line, or sent to the `late` topic, and
  * never emitted as a second, partial value. `idleMs` closes what is pending when input stops.
+ * For live views, `updates` gets the running value of changed windows, at most once per window
+ * every `updatesEveryMs` (their latest value), before the final one goes to `closed`.
  *
  * The task's stream time is kept in the same store (its own entry), so a restarted task knows which
  * windows it closed before.
@@ -57,6 +59,10 @@ export interface WindowedTableOptions<K, V> {
   late?: 'drop' | Topic<unknown, unknown>
   /** Closes every pending window of a task after this long without a record on the app's clock. @default none */
   idleMs?: number
+  /** A topic that gets the running value of each changed open window, `{ start, end, value }` (live views). */
+  updates?: Topic<K, WindowValue<V>>
+  /** Sends a changed window's running value at most this often (its latest value); 0: at every change. @default 1000 */
+  updatesEveryMs?: number
   /** @default the key codec of the stream of the first agent that names the table */
   key?: Codec<K>
   /** @default json() */
@@ -76,6 +82,8 @@ export const WINDOWED_TABLE_OPTIONS = keysOf<WindowedTableOptions<unknown, unkno
   closed: true,
   late: true,
   idleMs: true,
+  updates: true,
+  updatesEveryMs: true,
   key: true,
   value: true,
   store: true,
@@ -97,7 +105,12 @@ interface TaskWindows<K, V> {
   readonly stats: WindowStats
   lastRecordAt: number
   lateLoggedAt: number
+  /** Changed open windows whose running value is not sent yet (updates throttled), by window and key. */
+  readonly changed: Map<string, ClosedWindow<K, V>>
 }
+
+const windowId = (key: unknown, window: TimeWindow): string =>
+  `${window.start}:${window.end}:${JSON.stringify(key) ?? String(key)}`
 
 /** The store as the engine sees it: windows only, values unwrapped. */
 function windowsOf<K, V>(store: Store<K, V>): KeyValue<Windowed<K>, V> {
@@ -157,6 +170,8 @@ export class WindowedTable<K, V> {
         `Windowed table "${name}": an initial object would be shared by every window; give a function that makes one: initial: () => (${JSON.stringify(given)})`,
       )
     if (options.idleMs !== undefined) wholeNumber(`Windowed table "${name}": idleMs`, options.idleMs, 1)
+    if (options.updatesEveryMs !== undefined)
+      wholeNumber(`Windowed table "${name}": updatesEveryMs`, options.updatesEveryMs, 0)
     this.#time = checkTimeSource(options.time ?? 'event', `Windowed table "${name}"`)
     this.#initial = typeof given === 'function' ? (given as () => V) : () => given
     this.name = name
@@ -218,8 +233,13 @@ export class WindowedTable<K, V> {
       const stats = scope.windowStats(this.name) ?? { pending: 0, closed: 0, late: 0, streamTime: -1 }
       stats.pending = engine.pending
       stats.streamTime = engine.streamTime
-      task = { engine, store, stats, lastRecordAt: scope.now(), lateLoggedAt: -Infinity }
+      task = { engine, store, stats, lastRecordAt: scope.now(), lateLoggedAt: -Infinity, changed: new Map() }
       this.#tasks.set(store, task)
+      const everyMs = this.#options.updatesEveryMs ?? 1_000
+      if (this.#options.updates && everyMs > 0) {
+        const made = task
+        scope.schedule(everyMs, 'wall', () => this.#sendUpdates(scope, made))
+      }
       const idleMs = this.#options.idleMs
       if (idleMs !== undefined) {
         const made = task
@@ -252,9 +272,24 @@ export class WindowedTable<K, V> {
     const added = task.engine.add(key, time, fn)
     let result: V | undefined
     if (added.late) this.#late(scope, task, event, key, time, added.windows)
-    else result = added.updated[added.updated.length - 1]?.value
+    else {
+      result = added.updated[added.updated.length - 1]?.value
+      if (this.#options.updates) {
+        for (const u of added.updated) task.changed.set(windowId(u.key, u.window), u)
+        if ((this.#options.updatesEveryMs ?? 1_000) === 0) this.#sendUpdates(scope, task)
+      }
+    }
     this.#emit(scope, task, task.engine.advance(task.engine.streamTime))
     return result
+  }
+
+  /** Sends the running value of every changed open window once (the latest), then forgets them. */
+  #sendUpdates(scope: TaskScope, task: TaskWindows<K, V>): void {
+    const topic = this.#options.updates
+    if (!topic || task.changed.size === 0) return
+    for (const { key, window, value } of task.changed.values())
+      scope.emit(topic.encode({ key, value: { start: window.start, end: window.end, value } }))
+    task.changed.clear()
   }
 
   #emit(scope: TaskScope, task: TaskWindows<K, V>, closed: Array<ClosedWindow<K, V>>): void {
@@ -267,6 +302,8 @@ export class WindowedTable<K, V> {
     task.stats.streamTime = streamTime
     const { onWindowClose, closed: topic } = this.#options
     for (const { key, window, value } of closed) {
+      // Its final value follows: a running value not sent yet would come after it, out of date.
+      task.changed.delete(windowId(key, window))
       onWindowClose?.(key, window, value)
       if (topic)
         scope.emit(
@@ -313,8 +350,12 @@ export class WindowedTable<K, V> {
 
   /** @internal The topics the table sends to (closed windows, late records): the app checks they are declared. */
   topics(): Array<Topic<any, any>> {
-    const { closed, late } = this.#options
-    return [...(closed ? [closed] : []), ...(late && late !== 'drop' ? [late] : [])]
+    const { closed, late, updates } = this.#options
+    return [
+      ...(closed ? [closed] : []),
+      ...(updates ? [updates] : []),
+      ...(late && late !== 'drop' ? [late] : []),
+    ]
   }
 
   /** Late records dropped or sent on by the task in scope (in an agent), or by this worker's tasks. */

@@ -146,6 +146,48 @@ test('exactly-once: windows pending at a crash are restored and emitted once wit
   )
 })
 
+test('running updates for live views: the latest value of each changed window at most once a second, never after its final value', async (t) => {
+  const app = new App({ id: 'live-likes' })
+  const likes = app.topic('likes', { key: string, value: string })
+  const counts = app.topic('counts', { key: string, value: json<WindowValue<number>>() })
+  const live = app.topic('live-counts', { key: string, value: json<WindowValue<number>>() })
+  const table = app.windowedTable<string | null, number>('live', {
+    windows: tumbling(MINUTE),
+    initial: 0,
+    closed: counts,
+    updates: live,
+    updatesEveryMs: 1_000,
+  })
+  app.agent(
+    'count',
+    likes,
+    async (stream) => {
+      for await (const like of stream) table.update(like.key, (n) => n + 1)
+    },
+    { tables: [table] },
+  )
+  const driver = await TestDriver.start(app)
+  t.after(() => driver.close())
+  const updates = async () =>
+    (await driver.read(live)).map((r) => `${r.key}@${r.value.start - T0}=${r.value.value}`)
+  await driver.pipe(likes, [at('a', 1_000), at('a', 2_000), at('b', 3_000)])
+  assert.deepEqual(await updates(), [], 'throttled: nothing before the interval ends')
+  await driver.advanceTime(1_000)
+  assert.deepEqual((await updates()).sort(), ['a@0=2', 'b@0=1'], 'the latest value of each, once')
+  await driver.pipe(likes, at('a', 4_000))
+  await driver.advanceTime(1_000)
+  await driver.advanceTime(1_000)
+  assert.deepEqual(
+    (await updates()).sort(),
+    ['a@0=2', 'a@0=3', 'b@0=1'],
+    'a window unchanged since is not sent again',
+  )
+  await driver.pipe(likes, [at('b', 5_000), at('c', MINUTE)]) // b changes, then its window closes
+  await driver.advanceTime(1_000)
+  assert.ok(!(await updates()).includes('b@0=2'), 'no running value after the final one')
+  assert.ok((await driver.read(counts)).some((r) => r.key === 'b' && r.value.value === 2))
+})
+
 test('windowed tables refuse what cannot work, saying what to do', () => {
   const app = new App({ id: 'refusals' })
   assert.throws(
