@@ -183,6 +183,12 @@ export class App {
     }
     for (const named of options?.tables ?? []) {
       const table = named instanceof WindowedTable ? named.table : named
+      if (named instanceof WindowedTable && (options?.concurrency ?? 1) > 1)
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Agent "${name}": windowed table "${named.name}" needs the record in process, and with concurrency ${options?.concurrency} ` +
+            'several are; use concurrency 1 (the default)',
+        )
       if (named instanceof WindowedTable)
         for (const topic of named.topics())
           if (this.#topics.get(topic.name) !== topic)

@@ -199,6 +199,22 @@ test('windowed tables refuse what cannot work, saying what to do', () => {
     () => app.windowedTable('o', { windows: tumbling(1_000), initial: { n: 0 } }),
     /give a function that makes one/,
   )
+  const likes = app.topic('likes', { key: string, value: string })
+  const table = app.windowedTable<string | null, number>('w', { windows: tumbling(1_000), initial: 0 })
+  assert.throws(
+    () => app.agent('parallel', likes, async () => undefined, { tables: [table], concurrency: 4 }),
+    /windowed table "w" needs the record in process, and with concurrency 4 several are/,
+  )
+  const undeclared = new App({ id: 'other' }).topic('elsewhere', { key: string, value: string })
+  const sending = app.windowedTable<string | null, number>('v', {
+    windows: tumbling(1_000),
+    initial: 0,
+    closed: undeclared as never,
+  })
+  assert.throws(
+    () => app.agent('sends', likes, async () => undefined, { tables: [sending] }),
+    /windowed table "v" sends to topic "elsewhere", which was not declared with app.topic\(\)/,
+  )
   assert.throws(
     () => app.windowedTable('x', { windows: 'minute' as never, initial: 0 }),
     /windows must be tumbling\(size\), hopping\(size, advance\) or session\(gap\)/,
