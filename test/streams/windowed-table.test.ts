@@ -202,7 +202,7 @@ test('windowed tables refuse what cannot work, saying what to do', () => {
   const likes = app.topic('likes', { key: string, value: string })
   const table = app.windowedTable<string | null, number>('w', { windows: tumbling(1_000), initial: 0 })
   assert.throws(
-    () => app.agent('parallel', likes, async () => undefined, { tables: [table], concurrency: 4 }),
+    () => app.agent('parallel', likes, () => undefined, { tables: [table], concurrency: 4 }),
     /windowed table "w" needs the record in process, and with concurrency 4 several are/,
   )
   const undeclared = new App({ id: 'other' }).topic('elsewhere', { key: string, value: string })
@@ -212,7 +212,7 @@ test('windowed tables refuse what cannot work, saying what to do', () => {
     closed: undeclared as never,
   })
   assert.throws(
-    () => app.agent('sends', likes, async () => undefined, { tables: [sending] }),
+    () => app.agent('sends', likes, () => undefined, { tables: [sending] }),
     /windowed table "v" sends to topic "elsewhere", which was not declared with app.topic\(\)/,
   )
   assert.throws(
