@@ -189,6 +189,17 @@ export class App {
           `Agent "${name}": windowed table "${named.name}" needs the record in process, and with concurrency ${options?.concurrency} ` +
             'several are; use concurrency 1 (the default)',
         )
+      if (
+        named instanceof WindowedTable &&
+        named.time === 'ingestion' &&
+        stream.source.options.configs?.['message.timestamp.type'] !== 'LogAppendTime'
+      )
+        throw new TributaryError(
+          'INVALID_ARGUMENT',
+          `Agent "${name}": windowed table "${named.name}" runs on ingestion time, the broker's append time, but topic ` +
+            `"${stream.source.name}" is not declared with configs: { 'message.timestamp.type': 'LogAppendTime' } ` +
+            "(its records would carry the producers' times); declare it so (and set it on the topic if it exists), or use time: 'event'",
+        )
       if (named instanceof WindowedTable)
         for (const topic of named.topics())
           if (this.#topics.get(topic.name) !== topic)

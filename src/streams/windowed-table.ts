@@ -348,6 +348,11 @@ export class WindowedTable<K, V> {
     )
   }
 
+  /** Where a record's time comes from. */
+  get time(): TimeSource {
+    return this.#time
+  }
+
   /** @internal The topics the table sends to (closed windows, late records): the app checks they are declared. */
   topics(): Array<Topic<any, any>> {
     const { closed, late, updates } = this.#options

@@ -205,6 +205,21 @@ test('windowed tables refuse what cannot work, saying what to do', () => {
     () => app.agent('parallel', likes, () => undefined, { tables: [table], concurrency: 4 }),
     /windowed table "w" needs the record in process, and with concurrency 4 several are/,
   )
+  const ingested = app.windowedTable<string | null, number>('i', {
+    windows: tumbling(1_000),
+    initial: 0,
+    time: 'ingestion',
+  })
+  assert.throws(
+    () => app.agent('ingest', likes, () => undefined, { tables: [ingested] }),
+    /runs on ingestion time, .* topic "likes" is not declared with configs: \{ 'message.timestamp.type': 'LogAppendTime' \}/,
+  )
+  const appended = app.topic('appended', {
+    key: string,
+    value: string,
+    configs: { 'message.timestamp.type': 'LogAppendTime' },
+  })
+  app.agent('ingest', appended, () => undefined, { tables: [ingested] })
   const undeclared = new App({ id: 'other' }).topic('elsewhere', { key: string, value: string })
   const sending = app.windowedTable<string | null, number>('v', {
     windows: tumbling(1_000),
