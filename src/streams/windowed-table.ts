@@ -293,10 +293,10 @@ export class WindowedTable<K, V> {
   }
 
   #emit(scope: TaskScope, task: TaskWindows<K, V>, closed: Array<ClosedWindow<K, V>>): void {
-    const saved = task.store.get(STREAM_TIME)
+    // stats.streamTime is what the store holds (read back at the engine's start, kept since): no
+    // store read per record.
     const streamTime = task.engine.streamTime
-    if (saved === undefined || !('streamTime' in saved) || saved.streamTime !== streamTime)
-      task.store.set(STREAM_TIME, { streamTime })
+    if (task.stats.streamTime !== streamTime) task.store.set(STREAM_TIME, { streamTime })
     task.stats.pending = task.engine.pending
     task.stats.closed += closed.length
     task.stats.streamTime = streamTime
