@@ -1,6 +1,6 @@
 /**
- * Windowed tables: a value per key and window on event time (tumbling, hopping or session windows),
- * kept per partition task in a store whose changelog is compacted and time-limited, so windows
+ * Windowed tables: a value per key and window on event time (tumbling, hopping, sliding or session
+ * windows), kept per partition task in a store whose changelog is compacted and time-limited, so windows
  * pending at a crash or a rebalance are restored and close after recovery. An agent that names the
  * table (`tables: [likes]`) folds each record into the windows of its time with `update`; when the
  * task's stream time (the highest record time seen, minus grace) passes a window's end, its final
@@ -22,12 +22,13 @@ import type { Codec } from '../serde/types.js'
 import type { KeyValue } from '../state/types.js'
 import { knownKeys, keysOf, wholeNumber } from '../validate.js'
 import { WindowAggregator, type ClosedWindow } from '../windows/aggregator.js'
-import { describeWindows, type TimeWindow, type Windows } from '../windows/kinds.js'
+import { describeWindow, describeWindows, keptFor, type TimeWindow, type Windows } from '../windows/kinds.js'
 import {
   recordKeyBytes,
   storedCodec,
   STREAM_TIME,
   windowedCodec,
+  type Slot,
   type Stored,
   type Windowed,
 } from '../windows/keys.js'
@@ -43,7 +44,7 @@ export interface WindowValue<V> {
 }
 
 export interface WindowedTableOptions<K, V> {
-  /** tumbling(size), hopping(size, advance) or session(gap), each with grace and retention. */
+  /** tumbling(size), hopping(size, advance), sliding(size) or session(gap), each with grace and retention. */
   windows: Windows
   /** A window's value before its first record: a value, or a function that makes one (for objects). */
   initial: V | (() => V)
@@ -112,18 +113,18 @@ interface TaskWindows<K, V> {
 const windowId = (key: unknown, window: TimeWindow): string =>
   `${window.start}:${window.end}:${JSON.stringify(key) ?? String(key)}`
 
-/** The store as the engine sees it: windows only, values unwrapped. */
-function windowsOf<K, V>(store: Store<K, V>): KeyValue<Windowed<K>, V> {
-  const unwrap = (stored: Stored<V> | undefined): V | undefined =>
-    stored === undefined || !('value' in stored) ? undefined : stored.value
+/** The store as the engine sees it: windows only, without the task's stream-time entry. */
+function windowsOf<K, V>(store: Store<K, V>): KeyValue<Windowed<K>, Slot<V>> {
+  const slot = (stored: Stored<V> | undefined): Slot<V> | undefined =>
+    stored === undefined || !('value' in stored) ? undefined : stored
   return {
-    get: (key) => unwrap(store.get(key)),
-    set: (key, value) => store.set(key, { value }),
+    get: (key) => slot(store.get(key)),
+    set: (key, value) => store.set(key, value),
     delete: (key) => store.delete(key),
-    has: (key) => unwrap(store.get(key)) !== undefined,
+    has: (key) => slot(store.get(key)) !== undefined,
     size: () => store.size() - (store.has(STREAM_TIME) ? 1 : 0),
     *entries() {
-      for (const [key, stored] of store.entries()) if ('value' in stored) yield [key, stored.value]
+      for (const [key, stored] of store.entries()) if ('value' in stored) yield [key, stored]
     },
   }
 }
@@ -146,12 +147,7 @@ export class WindowedTable<K, V> {
     if (windows === undefined || typeof windows !== 'object' || !('kind' in windows))
       throw new TributaryError(
         'INVALID_ARGUMENT',
-        `Windowed table "${name}": windows must be tumbling(size), hopping(size, advance) or session(gap)`,
-      )
-    if (windows.kind === 'sliding')
-      throw new TributaryError(
-        'NOT_SUPPORTED',
-        `Windowed table "${name}": sliding windows are not available yet; use hopping(size, advance)`,
+        `Windowed table "${name}": windows must be tumbling(size), hopping(size, advance), sliding(size) or session(gap)`,
       )
     if (windows.kind === 'session' && typeof options.merge !== 'function')
       throw new TributaryError(
@@ -194,7 +190,7 @@ export class WindowedTable<K, V> {
         keyPart: recordKeyBytes,
         changelogConfigs: {
           'cleanup.policy': 'compact,delete',
-          'retention.ms': String(windows.retention + CHANGELOG_EXTRA_RETENTION_MS),
+          'retention.ms': String(keptFor(windows) + CHANGELOG_EXTRA_RETENTION_MS),
         },
       }
     }
@@ -339,7 +335,7 @@ export class WindowedTable<K, V> {
     const now = scope.now()
     if (now - task.lateLoggedAt < LATE_LOG_EVERY_MS) return
     task.lateLoggedAt = now
-    const spans = windows.map((w) => `[${w.start}, ${w.end})`).join(', ')
+    const spans = windows.map((w) => describeWindow(this.windows, w)).join(', ')
     scope.log(
       'warn',
       `windowed table "${this.name}" (${describeWindows(this.windows)}): record ${coordinates(event.topic, event.partition, event.offset)} ` +

@@ -11,8 +11,8 @@
  */
 import { TributaryError } from '../errors.js'
 import type { KeyValue } from '../state/types.js'
-import { closesAt, windowsFor, type TimeWindow, type Windows } from './kinds.js'
-import type { Windowed } from './keys.js'
+import { closesAt, keptFor, windowsFor, type TimeWindow, type Windows } from './kinds.js'
+import type { Slot, Windowed } from './keys.js'
 import { PendingWindows } from './pending.js'
 import { mergeSessions } from './sessions.js'
 
@@ -44,7 +44,7 @@ interface Open<K> {
 
 export class WindowAggregator<K, V> {
   readonly windows: Windows
-  readonly #store: KeyValue<Windowed<K>, V>
+  readonly #store: KeyValue<Windowed<K>, Slot<V>>
   readonly #options: AggregatorOptions<K, V>
   readonly #keyId: (key: K) => string
   /** Open windows by closing time. */
@@ -53,16 +53,16 @@ export class WindowAggregator<K, V> {
   readonly #kept = new PendingWindows<Open<K>>()
   /** The open sessions of each key (session windows only). */
   readonly #sessions = new Map<string, TimeWindow[]>()
+  /** The starts of each key's windows in the store, ascending (sliding windows only). */
+  readonly #starts = new Map<string, number[]>()
   #streamTime: number
 
   constructor(
     windows: Windows,
-    store: KeyValue<Windowed<K>, V>,
+    store: KeyValue<Windowed<K>, Slot<V>>,
     options: AggregatorOptions<K, V>,
     streamTime = -1,
   ) {
-    if (windows.kind === 'sliding')
-      throw new TributaryError('NOT_SUPPORTED', 'sliding windows are not available yet in windowed tables')
     if (windows.kind === 'session' && options.merge === undefined)
       throw new TributaryError(
         'INVALID_ARGUMENT',
@@ -97,6 +97,7 @@ export class WindowAggregator<K, V> {
 
   #index(key: K, window: TimeWindow): void {
     const id = this.#id(key, window)
+    if (this.windows.kind === 'sliding') insertSorted(this.#startsOf(key), window.start)
     const closes = closesAt(this.windows, window)
     if (closes > this.#streamTime) {
       this.#open.add(closes, id, { key, window })
@@ -112,7 +113,14 @@ export class WindowAggregator<K, V> {
   /** When a window leaves the store: `retention` after its start (sessions: after their end). */
   #leavesAt(window: TimeWindow): number {
     const from = this.windows.kind === 'session' ? window.end : window.start
-    return Math.max(from + this.windows.retention, closesAt(this.windows, window))
+    return Math.max(from + keptFor(this.windows), closesAt(this.windows, window))
+  }
+
+  #startsOf(key: K): number[] {
+    const k = this.#keyId(key)
+    let starts = this.#starts.get(k)
+    if (!starts) this.#starts.set(k, (starts = []))
+    return starts
   }
 
   /**
@@ -126,7 +134,7 @@ export class WindowAggregator<K, V> {
     const streamTime = Math.max(this.#streamTime, time)
     const windows = this.windows
     if (windows.kind === 'session') return this.#addToSession(key, time, fold, streamTime)
-    if (windows.kind === 'sliding') throw new TributaryError('NOT_SUPPORTED', 'sliding windows')
+    if (windows.kind === 'sliding') return this.#addToSliding(key, time, fold, streamTime)
     const all = windowsFor(windows, time)
     const open = all.filter((w) => closesAt(this.windows, w) > streamTime)
     if (open.length === 0) return { late: true, windows: all }
@@ -134,9 +142,9 @@ export class WindowAggregator<K, V> {
     const updated: Array<ClosedWindow<K, V>> = []
     for (const window of open) {
       const windowed = { key, window }
-      const current = this.#store.get(windowed)
+      const current = this.#store.get(windowed)?.value
       const value = fold(current === undefined ? this.#options.initial() : current)
-      this.#store.set(windowed, value)
+      this.#store.set(windowed, { value })
       if (current === undefined) this.#index(key, window)
       updated.push({ key, window, value })
     }
@@ -154,7 +162,7 @@ export class WindowAggregator<K, V> {
     let value: V | undefined
     for (const old of absorbed) {
       const windowed = { key, window: old }
-      const held = this.#store.get(windowed)
+      const held = this.#store.get(windowed)?.value
       if (held !== undefined) value = value === undefined ? held : merge(value, held)
       this.#store.delete(windowed)
       this.#open.remove(closesAt(this.windows, old), this.#id(key, old))
@@ -163,9 +171,94 @@ export class WindowAggregator<K, V> {
     const rest = existing.filter((s) => !absorbed.includes(s))
     rest.push(session)
     this.#sessions.set(k, rest)
-    this.#store.set({ key, window: session }, value)
+    this.#store.set({ key, window: session }, { value })
     this.#open.add(closesAt(this.windows, session), this.#id(key, session), { key, window: session })
     return { late: false, updated: [{ key, window: session, value }] }
+  }
+
+  /**
+   * A record at `time` in sliding windows of size d (Kafka Streams' SlidingWindows): there is a
+   * window for every distinct set of records that fit in d ms, so the record goes into every window
+   * of its key that holds it, and makes at most three: its left window `[time - d, time]` (the
+   * records of the last d ms), its right window `[time + 1, time + 1 + d]` when records after it
+   * would fill one, and the right window of the record before it when the new one falls in it. A
+   * new window takes its value over from the window that held the same records (each slot keeps its
+   * latest record time to tell), so values need no subtraction. Records before the epoch plus d
+   * share the window `[0, d]`.
+   */
+  #addToSliding(key: K, time: number, fold: (value: V) => V, streamTime: number): Added<K, V> {
+    const size = this.windows.kind === 'sliding' ? this.windows.size : 0
+    const late = { start: Math.max(0, time - size), end: time }
+    if (closesAt(this.windows, { start: time, end: time + size }) <= streamTime)
+      return { late: true, windows: [late] }
+    this.#streamTime = streamTime
+    const updated: Array<ClosedWindow<K, V>> = []
+    const put = (window: TimeWindow, slot: Slot<V>, isNew: boolean): void => {
+      this.#store.set({ key, window }, slot)
+      if (isNew) this.#index(key, window)
+      updated.push({ key, window, value: slot.value })
+    }
+    // The record into a window (from the slot it had, or takes over); a closed window stays as it was.
+    const into = (window: TimeWindow, slot: Slot<V> | undefined, isNew = slot === undefined): void => {
+      if (closesAt(this.windows, window) <= streamTime) return
+      const value = fold(slot === undefined ? this.#options.initial() : slot.value)
+      put(window, { value, latest: Math.max(time, slot?.latest ?? time) }, isNew)
+    }
+    const starts = this.#startsOf(key)
+    const from = time < size ? 0 : Math.max(0, time - 2 * size)
+    const seen = new Set<number>()
+    let before: Slot<V> | undefined // the latest window that ends before the record
+    let holds: Slot<V> | undefined // the latest window that holds it and ends after it
+    let early: Slot<V> | undefined // the window [0, d] of early records
+    let previous: number | undefined // the latest record before this one
+    let left = false
+    let right = false
+    for (let i = firstAtOrAfter(starts, from); i < starts.length && starts[i]! <= time + 1; i++) {
+      const window = { start: starts[i]!, end: starts[i]! + size }
+      const slot = this.#store.get({ key, window })
+      seen.add(window.start)
+      if (slot === undefined) continue
+      const latest = slot.latest ?? window.end
+      if (window.start === time + 1) right = true
+      else if (time < size && window.start === 0) {
+        early = slot
+        if (latest < time) previous = latest
+      } else if (window.end < time) {
+        before = slot
+        previous = latest
+      } else if (window.end === time) {
+        left = true
+        if (latest < time) previous = latest
+        into(window, slot)
+      } else {
+        holds = slot
+        into(window, slot)
+      }
+    }
+    const rightWindow = { start: time + 1, end: time + 1 + size }
+    const previousRight =
+      previous === undefined ? undefined : { start: previous + 1, end: previous + 1 + size }
+    if (time < size) {
+      // The early window holds only records after this one when no other window holds it.
+      if (holds === undefined && early !== undefined && (early.latest ?? 0) > time) holds = early
+      if (!right && holds !== undefined && (holds.latest ?? 0) > time) put(rightWindow, holds, true)
+      if (previousRight && !seen.has(previousRight.start)) into(previousRight, undefined)
+      into({ start: 0, end: size }, early)
+    } else {
+      if (previousRight && !seen.has(previousRight.start) && previousRight.end >= time)
+        into(previousRight, undefined)
+      if (!left) {
+        // The latest window that ends before the record holds just the records of its last d ms.
+        const takesOver = previous !== undefined && previous >= time - size && before !== undefined
+        into(
+          { start: time - size, end: time },
+          takesOver ? { value: before!.value, latest: time } : undefined,
+          true,
+        )
+      }
+      if (!right && holds !== undefined && (holds.latest ?? 0) > time) put(rightWindow, holds, true)
+    }
+    return { late: false, updated }
   }
 
   /**
@@ -193,7 +286,7 @@ export class WindowAggregator<K, V> {
     const closed: Array<ClosedWindow<K, V>> = []
     for (const { key, window } of due) {
       const windowed = { key, window }
-      const value = this.#store.get(windowed)
+      const value = this.#store.get(windowed)?.value
       if (value === undefined) continue
       closed.push({ key, window, value })
       if (this.windows.kind === 'session') {
@@ -206,13 +299,22 @@ export class WindowAggregator<K, V> {
       }
       this.#kept.add(this.#leavesAt(window), this.#id(key, window), { key, window })
     }
-    for (const { key, window } of this.#kept.take(this.#streamTime)) this.#store.delete({ key, window })
+    for (const { key, window } of this.#kept.take(this.#streamTime)) {
+      this.#store.delete({ key, window })
+      if (this.windows.kind === 'sliding') {
+        const k = this.#keyId(key)
+        const starts = this.#starts.get(k)
+        const at = starts?.indexOf(window.start) ?? -1
+        if (at >= 0) starts!.splice(at, 1)
+        if (starts?.length === 0) this.#starts.delete(k)
+      }
+    }
     return closed
   }
 
   /** The value of `key` in `window`, open or kept. */
   get(key: K, window: TimeWindow): V | undefined {
-    return this.#store.get({ key, window })
+    return this.#store.get({ key, window })?.value
   }
 
   /** The windows of `key` the store holds that overlap `[from, to]`, oldest first (open or kept). */
@@ -222,17 +324,42 @@ export class WindowAggregator<K, V> {
       const k = this.#keyId(key)
       for (const [windowed, value] of this.#store.entries())
         if (this.#keyId(windowed.key) === k && windowed.window.end >= from && windowed.window.start <= to)
-          found.push({ key, window: windowed.window, value })
-    } else if (this.windows.kind !== 'sliding') {
+          found.push({ key, window: windowed.window, value: value.value })
+    } else if (this.windows.kind === 'sliding') {
+      const size = this.windows.size
+      const starts = this.#starts.get(this.#keyId(key)) ?? []
+      for (let i = firstAtOrAfter(starts, from - size); i < starts.length && starts[i]! <= to; i++) {
+        const window = { start: starts[i]!, end: starts[i]! + size }
+        const value = this.#store.get({ key, window })?.value
+        if (value !== undefined) found.push({ key, window, value })
+      }
+    } else {
       const windows = this.windows
       const advance = windows.kind === 'tumbling' ? windows.size : windows.advance
       const first = windowsFor(windows, Math.max(0, from))[0]
       for (let start = first?.start ?? 0; start <= to; start += advance) {
         const window = { start, end: start + windows.size }
-        const value = this.#store.get({ key, window })
+        const value = this.#store.get({ key, window })?.value
         if (value !== undefined) found.push({ key, window, value })
       }
     }
     return found.sort((a, b) => a.window.start - b.window.start || a.window.end - b.window.end)
   }
+}
+
+/** The index of the first number in ascending `sorted` at or after `value`. */
+function firstAtOrAfter(sorted: readonly number[], value: number): number {
+  let low = 0
+  let high = sorted.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (sorted[mid]! < value) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
+function insertSorted(sorted: number[], value: number): void {
+  const at = firstAtOrAfter(sorted, value)
+  if (sorted[at] !== value) sorted.splice(at, 0, value)
 }

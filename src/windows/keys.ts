@@ -66,8 +66,17 @@ export function windowedCodec<K>(keyCodec: Codec<K>): Codec<Windowed<K>> {
   }
 }
 
-/** A windowed store's value: a window's value (tag 0), or the task's stream time (tag 1). */
-export type Stored<V> = { readonly value: V } | { readonly streamTime: number }
+/**
+ * A window's value as stored: with the time of its latest record for sliding windows (what tells
+ * which records a new window takes over from it).
+ */
+export interface Slot<V> {
+  readonly value: V
+  readonly latest?: number
+}
+
+/** A windowed store's value: a window's slot (tag 0, or tag 2 with its latest record time), or the task's stream time (tag 1). */
+export type Stored<V> = Slot<V> | { readonly streamTime: number }
 
 export function storedCodec<V>(valueCodec: Codec<V>): Codec<Stored<V>> {
   return {
@@ -85,13 +94,28 @@ export function storedCodec<V>(valueCodec: Codec<V>): Codec<Stored<V>> {
           'INVALID_ARGUMENT',
           'a window value encoded to null: give a value or delete the window',
         )
-      return Buffer.concat([Buffer.of(0), value])
+      if (stored.latest === undefined) return Buffer.concat([Buffer.of(0), value])
+      const head = Buffer.allocUnsafe(9)
+      head[0] = 2
+      head.writeBigInt64BE(BigInt(stored.latest), 1)
+      return Buffer.concat([head, value])
     },
     decode(bytes: Buffer | null): Stored<V> {
       if (bytes === null || bytes.length === 0)
         throw new TributaryError('INVALID_ARGUMENT', 'a windowed store value is empty')
-      if (bytes[0] === 1) return { streamTime: Number(bytes.readBigInt64BE(1)) }
-      return { value: valueCodec.decode(bytes.subarray(1)) }
+      switch (bytes[0]) {
+        case 0:
+          return { value: valueCodec.decode(bytes.subarray(1)) }
+        case 1:
+          return { streamTime: Number(bytes.readBigInt64BE(1)) }
+        case 2:
+          return { latest: Number(bytes.readBigInt64BE(1)), value: valueCodec.decode(bytes.subarray(9)) }
+        default:
+          throw new TributaryError(
+            'INVALID_ARGUMENT',
+            `a windowed store value starts with tag ${bytes[0]}; 0, 1 or 2 expected (written by a newer version?)`,
+          )
+      }
     },
   }
 }

@@ -135,6 +135,23 @@ export function closesAt(windows: Windows, window: TimeWindow): number {
   }
 }
 
+/**
+ * How long after its start (a session: after its end) a window stays in the store: its retention;
+ * for sliding windows at least until no record that is not late can need it (a new sliding window
+ * takes its value over from one that starts up to twice the size before the record).
+ */
+export function keptFor(windows: Windows): number {
+  return windows.kind === 'sliding'
+    ? Math.max(windows.retention, 3 * windows.size + 2 + windows.grace)
+    : windows.retention
+}
+
+/** Describes a window's bounds: `[0, 1000)` for time windows, `[0, 1000]` for sliding and session windows. */
+export function describeWindow(windows: Windows, window: TimeWindow): string {
+  const inclusive = windows.kind === 'sliding' || windows.kind === 'session'
+  return `[${window.start}, ${window.end}${inclusive ? ']' : ')'}`
+}
+
 /** Whether `window` is closed at stream time `streamTime` (a record for it is late). */
 export function isClosed(windows: Windows, window: TimeWindow, streamTime: number): boolean {
   return streamTime >= closesAt(windows, window)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { App, hopping, json, session, string, tumbling, type WindowValue } from '../../src/index.js'
+import { App, hopping, json, session, sliding, string, tumbling, type WindowValue } from '../../src/index.js'
 import { TestDriver } from '../../src/testing/index.js'
 
 const T0 = Date.UTC(2024, 0, 1)
@@ -94,6 +94,19 @@ test('hopping windows: a record counts in every window that overlaps it, epoch-a
     (r) => `${r.value.start - T0}-${r.value.end - T0}=${r.value.value}`,
   )
   assert.deepEqual(emitted, ['0-60000=1', '30000-90000=1'])
+})
+
+test('sliding windows: one window per distinct set of records within the size, both ends inclusive, each emitted once', async (t) => {
+  // Kafka Streams' SlidingWindows of 10 s: a record's left window ends at it, its right window
+  // starts 1 ms after it when later records fall within 10 s.
+  const { app, likes, counts } = likesApp(sliding(10_000, { grace: 5_000 }))
+  const driver = await TestDriver.start(app)
+  t.after(() => driver.close())
+  await driver.pipe(likes, [at('a', 10_000), at('a', 15_000), at('a', 12_000), at('a', 40_000)])
+  const emitted = (await driver.read(counts)).map(
+    (r) => `${r.value.start - T0}-${r.value.end - T0}=${r.value.value}`,
+  )
+  assert.deepEqual(emitted, ['0-10000=1', '2000-12000=2', '5000-15000=3', '10001-20001=2', '12001-22001=1'])
 })
 
 test('sessions merge when a record bridges two, and close a gap after their last record', async (t) => {
@@ -232,6 +245,6 @@ test('windowed tables refuse what cannot work, saying what to do', () => {
   )
   assert.throws(
     () => app.windowedTable('x', { windows: 'minute' as never, initial: 0 }),
-    /windows must be tumbling\(size\), hopping\(size, advance\) or session\(gap\)/,
+    /windows must be tumbling\(size\), hopping\(size, advance\), sliding\(size\) or session\(gap\)/,
   )
 })

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { string } from '../../src/index.js'
+import { json, string } from '../../src/index.js'
 import { partitionForKey } from '../../src/transport/partitioner.js'
-import { recordKeyBytes, windowedCodec } from '../../src/windows/keys.js'
+import { recordKeyBytes, storedCodec, windowedCodec } from '../../src/windows/keys.js'
 
 test('a windowed key decodes to its key and window, and sorts by key, then window start', () => {
   const codec = windowedCodec(string)
@@ -35,4 +35,11 @@ test('a null key is refused', () => {
   assert.throws(() => codec.encode({ key: null, window: { start: 0, end: 1 } }), /cannot be null/)
   assert.throws(() => codec.decode(null), /cannot be null/)
   assert.throws(() => recordKeyBytes(Buffer.alloc(3)), /at least 16 bytes, got 3/)
+})
+
+test('a stored window keeps its latest record time when it has one, and the stream-time entry is told apart', () => {
+  const codec = storedCodec(json<number>())
+  for (const stored of [{ value: 3 }, { value: 4, latest: 1_700_000_000_123 }, { streamTime: 42 }])
+    assert.deepEqual(codec.decode(codec.encode(stored)), stored)
+  assert.throws(() => codec.decode(Buffer.of(9, 0)), /starts with tag 9; 0, 1 or 2 expected/)
 })
